@@ -1,0 +1,3 @@
+"""testengine: onscreen, timed, invigilated tests for externally assessed knowledge units."""
+
+__version__ = "0.1.0"

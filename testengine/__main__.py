@@ -1,0 +1,3 @@
+from testengine.cli import main
+
+main()

@@ -1,0 +1,284 @@
+"""The `testengine` command: thin wrappers that parse, call one service and print."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from testengine.domain.problems import DataError
+from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
+from testengine.services.banks import bank_stats, validate_banks
+from testengine.services.blueprints import check_blueprint
+from testengine.services.catalogue import Catalogue, UnknownUnit, load_catalogue
+from testengine.services.simulation import simulate_sittings
+from testengine.services.walkthrough import walkthrough
+from testengine.settings import Settings
+from testengine.storage.database import open_database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _handles_errors(command: F) -> F:
+    """Bad data or an impossible request ends with the reasons and exit status 1, no traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DataError as exc:
+            click.echo(f"{len(exc.problems)} problem(s) in the data files:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except AssemblyError as exc:
+            _fail("cannot assemble a form:\n" + "\n".join(f"  {r}" for r in exc.reasons))
+        except (UnknownUnit, LookupError, ValueError) as exc:
+            _fail(f"error: {exc.args[0] if exc.args else exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    return load_catalogue(settings.item_banks, settings.blueprints)
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text(data))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(context: click.Context) -> None:
+    """Onscreen, timed, invigilated tests for the BTEC Customer Service knowledge units.
+
+    Settings come from the environment: TESTENGINE_DATABASE_URL (default: SQLite in the
+    user's data folder), TESTENGINE_ITEM_BANKS and TESTENGINE_BLUEPRINTS (default: the
+    item_banks/ and blueprints/ folders of this checkout).
+    """
+    context.obj = Settings.from_environ()
+
+
+@main.group()
+def bank() -> None:
+    """Check and describe the item banks."""
+
+
+@bank.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_obj
+def bank_validate(settings: Settings, path: Path | None, as_json: bool) -> None:
+    """Check every bank file (or the folder or file PATH); exit 1 if anything is wrong."""
+    problems = validate_banks(path or settings.item_banks, settings.blueprints)
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    elif problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{len(problems)} problem(s)")
+    else:
+        click.echo(f"{path or settings.item_banks}: no problems")
+    if problems:
+        sys.exit(1)
+
+
+@bank.command("stats")
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def bank_stats_command(settings: Settings, unit: str, as_json: bool) -> None:
+    """Items and marks per criterion, amplification point, status and type."""
+    stats = bank_stats(_catalogue(settings).unit(unit).bank)
+    _emit(stats, as_json, _stats_text)
+
+
+def _stats_text(stats: dict[str, Any]) -> str:
+    lines = [
+        f"Unit {stats['unit']} ({stats['reference']}) {stats['title']}",
+        f"{stats['items']} items ({stats['live_items']} live, {stats['live_marks']} live marks), "
+        f"{stats['item_sets']} item sets",
+        "status: " + ", ".join(f"{k} {v}" for k, v in stats["by_status"].items()),
+        "live by type: " + ", ".join(f"{k} {v['items']} items / {v['marks']} marks" for k, v in stats["by_type"].items()),
+        "",
+        f"{'AC':<6}{'items':>6}{'live':>6}{'marks':>7}  amplification points (live items)",
+    ]
+    for c in stats["criteria"]:
+        points = ", ".join(f"{p['id']} ({p['live_items']})" for p in c["amplification"])
+        lines.append(f"{c['criterion']:<6}{c['items']:>6}{c['live_items']:>6}{c['live_marks']:>7}  {points}")
+    return "\n".join(lines)
+
+
+@main.group()
+def blueprint() -> None:
+    """Check blueprints against their pools."""
+
+
+@blueprint.command("check")
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--seconds", default=60.0, show_default=True, help="Solver time limit for the disjoint-forms figure.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def blueprint_check(settings: Settings, unit: str, seconds: float, as_json: bool) -> None:
+    """Pool depth per AC, uncovered amplification, disjoint forms, range of form difficulty."""
+    catalogue = _catalogue(settings)
+    report = check_blueprint(Assembler(catalogue), catalogue.unit(unit), seconds)
+    _emit(report, as_json, _check_text)
+    if not report["feasible"]:
+        sys.exit(1)
+
+
+def _check_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"Unit {report['unit']} ({report['reference']}): pool of {report['pool_items']} items, "
+        f"{report['pool_marks']} marks ({', '.join(report['eligible_statuses'])})",
+        f"{'AC':<6}{'items':>6}{'marks':>7}{'needs':>8}",
+    ]
+    for c in report["criteria"]:
+        lines.append(f"{c['criterion']:<6}{c['eligible_items']:>6}{c['eligible_marks']:>7}{c['min_items']:>5}-{c['max_items']}")
+    covered = report["amplification_points"] - len(report["uncovered_amplification"])
+    lines.append(f"amplification points with an eligible item: {covered} of {report['amplification_points']}")
+    for point in report["uncovered_amplification"]:
+        lines.append(f"  no item: AC {point['criterion']} {point['amplification']} ({point['title']})")
+    if not report["feasible"]:
+        lines.append("NOT FEASIBLE:")
+        lines.extend(f"  {p}" for p in report["problems"])
+        return "\n".join(lines)
+    proof = "proven optimal" if report["disjoint_forms_proven"] else f"upper bound {report['disjoint_forms_upper_bound']}"
+    lines.append(f"disjoint forms the pool supports: {report['disjoint_forms']} ({proof})")
+    low, high = report["facility_range"]
+    lines.append(f"form facility range: {low:.3f}-{high:.3f}")
+    lines.append(f"cut score range ({report['cut_method']}): {report['cut_score_range'][0]}-{report['cut_score_range'][1]}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Same seed, same inputs: same form. Random if omitted.")
+@click.option("--exclude-seen", "exclude_seen", metavar="CANDIDATE", help="Candidate number whose earlier items are left out.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def assemble(settings: Settings, unit: str, seed: int | None, exclude_seen: str | None, as_json: bool) -> None:
+    """Assemble, freeze and store one form of a unit's test."""
+    catalogue = _catalogue(settings)
+    engine = open_database(settings.database_url)
+    seed = secrets.randbelow(MAX_SEED + 1) if seed is None else seed
+    stored = assemble_form(engine, Assembler(catalogue), unit, seed, _now(), exclude_seen)
+    form = stored.form
+    data = {
+        "form_id": stored.form_id,
+        "unit": form.unit,
+        "seed": form.seed,
+        "duration_minutes": form.duration_minutes,
+        "total_marks": form.total_marks,
+        "cut_score": form.cut_score,
+        "expected_facility": form.expected_facility,
+        "expected_minutes": round(form.expected_seconds / 60, 1),
+        "exposure_relaxed": list(form.exposure_relaxed),
+        "items": [
+            {
+                "position": i.position,
+                "item_id": i.item_id,
+                "version": i.version,
+                "learning_outcome": i.learning_outcome,
+                "criterion": i.criterion,
+                "amplification": i.amplification,
+                "type": i.type.value,
+                "marks": i.marks,
+                "item_set": i.item_set,
+            }
+            for i in form.items
+        ],
+    }
+    _emit(data, as_json, _form_text)
+
+
+def _form_text(data: dict[str, Any]) -> str:
+    lines = [
+        f"form {data['form_id']}: unit {data['unit']}, seed {data['seed']}, {data['total_marks']} marks in "
+        f"{data['duration_minutes']} minutes, cut score {data['cut_score']}, expected facility "
+        f"{data['expected_facility']:.3f}, expected time {data['expected_minutes']} min",
+    ]
+    if data["exposure_relaxed"]:
+        lines.append("exposure cap relaxed for: " + ", ".join(data["exposure_relaxed"]))
+    for i in data["items"]:
+        lines.append(
+            f"{i['position']:>3}. {i['item_id']} v{i['version']}  LO{i['learning_outcome']} AC {i['criterion']:<5} "
+            f"{i['type']:<9} {i['marks']} mark(s)  {i['amplification']}"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--candidates", type=click.IntRange(1, 100_000), required=True)
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def simulate(settings: Settings, unit: str, candidates: int, seed: int, as_json: bool) -> None:
+    """Simulated candidates sit, are marked and stored: demo data for later screens."""
+    catalogue = _catalogue(settings)
+    engine = open_database(settings.database_url)
+    summary = simulate_sittings(engine, Assembler(catalogue), unit, candidates, seed, _now())
+    data = {
+        "unit": summary.unit,
+        "candidates": summary.candidates,
+        "mean_score": summary.mean_score,
+        "pass_rate": summary.pass_rate,
+        "outcomes": summary.outcomes,
+        "exposure_relaxed_forms": summary.exposure_relaxed_forms,
+        "first_sitting": summary.sittings[0],
+        "last_sitting": summary.sittings[-1],
+    }
+    _emit(
+        data,
+        as_json,
+        lambda d: (
+            f"unit {d['unit']}: {d['candidates']} simulated sittings (ids {d['first_sitting']}-{d['last_sitting']}), "
+            f"mean score {d['mean_score']}, pass rate {d['pass_rate']:.1%}, "
+            + ", ".join(f"{k}: {v}" for k, v in d["outcomes"].items())
+        ),
+    )
+
+
+@main.command()
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=2014, show_default=True)
+@click.pass_obj
+@_handles_errors
+def demo(settings: Settings, seed: int) -> None:
+    """Walk through the engine: validate the banks, assemble a form per unit, mark a sitting."""
+    for line in walkthrough(settings, seed, _now()):
+        click.echo(line)
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Create or migrate the database at TESTENGINE_DATABASE_URL to the newest schema."""
+    open_database(settings.database_url)
+    click.echo(f"database at {settings.database_url} is up to date")

@@ -1,0 +1,1 @@
+"""Numerical methods: test assembly as integer programming, and (later) item statistics."""

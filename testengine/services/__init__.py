@@ -1,0 +1,1 @@
+"""What users want done, one function each; the CLI and the web app both call these."""

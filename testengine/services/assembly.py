@@ -1,0 +1,176 @@
+"""Assembling a form on demand: the blueprint met exactly, for this candidate, now."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from testengine.domain.conformance import form_violations
+from testengine.domain.cut_scores import cut_score
+from testengine.domain.forms import Form, arrange
+from testengine.psychometrics.assembly import AssemblyModel, RuleGroup
+from testengine.services.catalogue import Catalogue, UnitPackage
+from testengine.storage.forms import exposure_counts, items_seen_by, save_form
+from testengine.storage.item_versions import keep_versions
+from testengine.storage.sittings import find_candidate
+
+# Over-cap items cost this much more per mark than any random weight can repay, so the
+# relaxed solve uses as few of them as the blueprint allows.
+_OVER_CAP_COST = 10.0
+MAX_SEED = 2**31 - 1
+
+
+class AssemblyError(Exception):
+    """The blueprint cannot be met: each reason names a rule and the unit."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Why items are out for this assembly, and how often each has been used."""
+
+    seen: Set[str] = frozenset()
+    usage: Mapping[str, float] | None = None  # share of the unit's sittings that had the item
+    over_cap: Set[str] = frozenset()
+    candidate: str | None = None
+
+
+@dataclass(frozen=True)
+class AssembledForm:
+    form_id: int
+    form: Form
+
+
+class Assembler:
+    """Builds each unit's solver model once: the pool and the blueprint do not change."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._models: dict[int, AssemblyModel] = {}
+
+    def model(self, package: UnitPackage) -> AssemblyModel:
+        model = self._models.get(package.number)
+        if model is None:
+            model = AssemblyModel.build(package.bank, package.blueprint)
+            self._models[package.number] = model
+        return model
+
+    def choose(self, package: UnitPackage, seed: int, eligibility: Eligibility = Eligibility()) -> Form:
+        """The form for `seed`: same seed and same eligibility, same form."""
+        if not 0 <= seed <= MAX_SEED:
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}")
+        model = self.model(package)
+        pool = model.pool
+        usage = eligibility.usage or {}
+        allowed = np.array([i.id not in eligibility.seen for i in pool])
+        over = np.array([i.id in eligibility.over_cap for i in pool])
+        rng = np.random.default_rng(seed)
+        weights = rng.random(len(pool))
+        penalty = package.blueprint.exposure.usage_penalty
+        cost = -model.marks * (weights - penalty * np.array([usage.get(i.id, 0.0) for i in pool]))
+
+        chosen = model.solve(allowed & ~over, cost)
+        relaxed: tuple[str, ...] = ()
+        if chosen is None and over.any():
+            chosen = model.solve(allowed, cost + _OVER_CAP_COST * model.marks * over)
+            if chosen is not None:
+                relaxed = tuple(sorted(i.id for i, x, o in zip(pool, chosen, over) if x and o))
+        if chosen is None:
+            raise AssemblyError(_reasons(package, model, allowed, eligibility))
+
+        items = [i for i, x in zip(pool, chosen) if x]
+        violations = form_violations(items, package.blueprint, package.bank)
+        if violations:
+            raise RuntimeError(f"solver returned a form that breaks the blueprint: {violations}")
+        total = package.blueprint.total_marks
+        return Form(
+            unit=package.number,
+            seed=seed,
+            blueprint_digest=package.blueprint_digest,
+            duration_minutes=package.blueprint.duration_minutes,
+            total_marks=total,
+            cut_score=cut_score(package.blueprint.pass_rule, items),
+            expected_facility=round(sum(i.facility * i.marks for i in items) / total, 4),
+            expected_seconds=sum(i.expected_seconds for i in items),
+            items=arrange(items, package.blueprint.presentation, random.Random(seed)),
+            exposure_relaxed=relaxed,
+        )
+
+
+def eligibility_for(session: Session, package: UnitPackage, candidate_number: str | None) -> Eligibility:
+    """Items the candidate has seen in earlier sittings, and items over the exposure cap."""
+    seen: set[str] = set()
+    if candidate_number is not None:
+        candidate = find_candidate(session, candidate_number)
+        if candidate is None or candidate.id is None:
+            raise LookupError(f"no candidate with candidate number {candidate_number!r}")
+        seen = items_seen_by(session, candidate.id)
+    sittings, counts = exposure_counts(session, package.number)
+    usage = {item_id: n / sittings for item_id, n in counts.items()} if sittings else {}
+    rule = package.blueprint.exposure
+    over_cap: set[str] = set()
+    if sittings >= rule.minimum_forms:
+        # Out if one more use would take the item past the cap.
+        over_cap = {item_id for item_id, n in counts.items() if (n + 1) / (sittings + 1) > rule.cap}
+    return Eligibility(seen=frozenset(seen), usage=usage, over_cap=frozenset(over_cap), candidate=candidate_number)
+
+
+def assemble_form(
+    engine: Engine,
+    assembler: Assembler,
+    unit: str | int,
+    seed: int,
+    now: datetime,
+    exclude_seen: str | None = None,
+) -> AssembledForm:
+    """Assemble, freeze and store a form (its item versions are kept with it)."""
+    package = assembler.catalogue.unit(unit)
+    with Session(engine) as session, session.begin():
+        eligibility = eligibility_for(session, package, exclude_seen)
+        form = assembler.choose(package, seed, eligibility)
+        form_id = store_form(session, package, form, now)
+    return AssembledForm(form_id, form)
+
+
+def store_form(session: Session, package: UnitPackage, form: Form, now: datetime, candidate_id: int | None = None) -> int:
+    chosen = [package.bank.item(i.item_id) for i in form.items]
+    keep_versions(session, [i for i in chosen if i is not None], now)
+    return save_form(session, form, package.blueprint.pass_rule, now, candidate_id)
+
+
+def _reasons(package: UnitPackage, model: AssemblyModel, allowed: np.ndarray, eligibility: Eligibility) -> list[str]:
+    """Name the rules that cannot be met, most specific first."""
+    label = package.bank.unit.label
+    reasons = []
+    # A criterion with too few eligible items says so plainly, with why the others are out.
+    for number, counts in package.blueprint.criterion_items.items():
+        in_bank = [i for i in package.bank.items if i.criterion == number]
+        eligible = [n for n, i in enumerate(model.pool) if i.criterion == number and allowed[n]]
+        if len(eligible) < counts.minimum:
+            why = []
+            pool_ids = {i.id for i in model.pool}
+            not_status = sum(1 for i in in_bank if i.id not in pool_ids)
+            seen = sum(1 for i in in_bank if i.id in eligibility.seen and i.id in pool_ids)
+            if seen:
+                who = f" by candidate {eligibility.candidate}" if eligibility.candidate else ""
+                why.append(f"{seen} already seen{who}")
+            if not_status:
+                statuses = ", ".join(sorted(s.value for s in package.blueprint.eligible_statuses))
+                why.append(f"{not_status} not {statuses}")
+            detail = f" ({len(in_bank)} in the bank: {'; '.join(why)})" if why else f" ({len(in_bank)} in the bank)"
+            have = "no eligible items" if not eligible else f"only {len(eligible)} eligible items, needs {counts.minimum}"
+            reasons.append(f"{label} AC {number}: {have}{detail}")
+    if reasons:
+        return reasons
+    clash: list[RuleGroup] = model.explain(allowed)
+    rules = "; ".join(g.description for g in clash)
+    return [f"{label}: these blueprint rules cannot all be met by the eligible items: {rules}"]

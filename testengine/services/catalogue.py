@@ -1,0 +1,89 @@
+"""The units on offer: each unit's bank and blueprint, loaded and checked together."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from testengine.domain.banks import Bank, duplicate_id_problems
+from testengine.domain.blueprints import Blueprint
+from testengine.domain.problems import DataError, Problem
+from testengine.storage.bank_files import read_bank
+from testengine.storage.blueprint_files import blueprint_path, file_digest, read_blueprint
+from testengine.storage.yaml_documents import display_path
+
+_UNIT_FOLDER = re.compile(r"^unit-([0-9]+)$")
+
+
+@dataclass(frozen=True)
+class UnitPackage:
+    bank: Bank
+    blueprint: Blueprint
+    blueprint_digest: str
+
+    @property
+    def number(self) -> int:
+        return self.bank.unit.number
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    units: dict[int, UnitPackage]
+
+    def unit(self, ref: str | int) -> UnitPackage:
+        """A unit by number ("2", "unit-2") or by reference code ("Y/506/2152")."""
+        text = str(ref).strip()
+        for package in self.units.values():
+            unit = package.bank.unit
+            if text in (str(unit.number), f"unit-{unit.number}", unit.reference):
+                return package
+        known = ", ".join(f"{p.number} ({p.bank.unit.reference})" for p in self.units.values())
+        raise UnknownUnit(f"no unit {text!r}: the units are {known}")
+
+
+def unit_folders(item_banks: Path) -> list[Path]:
+    folders = [p for p in item_banks.iterdir() if p.is_dir() and _UNIT_FOLDER.match(p.name)] if item_banks.is_dir() else []
+    return sorted(folders, key=lambda p: int(p.name.split("-")[1]))
+
+
+def load_catalogue(item_banks: Path, blueprints: Path) -> Catalogue:
+    """Every unit with its blueprint, or DataError listing every problem in every file."""
+    problems: list[Problem] = []
+    banks: list[Bank] = []
+    folders = unit_folders(item_banks)
+    if not folders:
+        raise DataError([Problem(reason="no unit folders (unit-<n>/) found", file=display_path(item_banks))])
+    for folder in folders:
+        try:
+            bank = read_bank(folder)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        expected = int(folder.name.split("-")[1])
+        if bank.unit.number != expected:
+            problems.append(
+                Problem(reason=f"specification is for unit {bank.unit.number} but the folder is {folder.name}", file=display_path(folder))
+            )
+            continue
+        banks.append(bank)
+    problems.extend(duplicate_id_problems(banks))
+    units: dict[int, UnitPackage] = {}
+    for bank in banks:
+        path = blueprint_path(blueprints, bank.unit.number)
+        if not path.exists():
+            problems.append(Problem(reason=f"{bank.unit.label} has no blueprint", file=display_path(path)))
+            continue
+        try:
+            blueprint = read_blueprint(path, bank.unit)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        units[bank.unit.number] = UnitPackage(bank, blueprint, file_digest(path))
+    if problems:
+        raise DataError(problems)
+    return Catalogue(units)

@@ -1,0 +1,33 @@
+"""Settings from the environment, read once at the edge and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+# The checkout this package runs from: the shipped data folders sit beside testengine/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path(user_data_dir('testengine')) / 'testengine.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    item_banks: Path
+    blueprints: Path
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """TESTENGINE_DATABASE_URL, TESTENGINE_ITEM_BANKS and TESTENGINE_BLUEPRINTS, or defaults."""
+        return cls(
+            database_url=environ.get("TESTENGINE_DATABASE_URL") or default_database_url(),
+            item_banks=Path(environ.get("TESTENGINE_ITEM_BANKS") or PROJECT_ROOT / "item_banks"),
+            blueprints=Path(environ.get("TESTENGINE_BLUEPRINTS") or PROJECT_ROOT / "blueprints"),
+        )

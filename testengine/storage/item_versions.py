@@ -1,0 +1,60 @@
+"""The frozen copy of every item version that has been put on a form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from testengine.domain.items import Item
+from testengine.domain.problems import DataError, Problem
+from testengine.storage.item_records import content_digest, item_from_json, item_to_json
+from testengine.storage.tables import ItemVersionRecord
+
+
+def keep_versions(session: Session, items: Iterable[Item], now: datetime) -> None:
+    """Store each version once; refuse a version whose content changed without a new number.
+
+    Candidates were shown the stored text and are marked against the stored key, so the
+    same id and version must always mean the same content.
+    """
+    items = list(items)
+    ids = [i.id for i in items]
+    stored = {
+        (r.item_id, r.version): r
+        for r in session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_(ids)))
+    }
+    problems = []
+    for item in items:
+        data = item_to_json(item)
+        digest = content_digest(data)
+        record = stored.get(item.ref)
+        if record is None:
+            session.add(
+                ItemVersionRecord(
+                    item_id=item.id, version=item.version, unit=item.unit, digest=digest, content=data, stored_at=now
+                )
+            )
+        elif record.digest != digest:
+            problems.append(
+                Problem.at(
+                    item.source,
+                    f"version {item.version} has already been put on a form with different content: "
+                    f"give the changed item version {item.version + 1}",
+                    item.id,
+                )
+            )
+    if problems:
+        raise DataError(problems)
+
+
+def load_versions(session: Session, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Item]:
+    wanted = set(refs)
+    ids = {item_id for item_id, _ in wanted}
+    records = session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_(ids)))
+    found = {(r.item_id, r.version): item_from_json(r.content) for r in records if (r.item_id, r.version) in wanted}
+    missing = wanted - found.keys()
+    if missing:
+        raise LookupError(f"item versions not stored: {sorted(missing)}")
+    return found
