@@ -141,6 +141,9 @@ class AssemblyModel:
         if rows is not None:
             keep = np.asarray(rows, dtype=int)
             matrix, lower, upper = matrix[keep], lower[keep], upper[keep]
+        if not self.pool:
+            # No variables: only the empty form, which meets the rules if zero is within them.
+            return np.zeros(0, dtype=bool) if bool(np.all(lower <= 0) and np.all(upper >= 0)) else None
         constraints = [LinearConstraint(matrix, lower, upper)] if matrix.shape[0] else []
         result = milp(
             c=cost,

@@ -71,8 +71,8 @@ class Assembler:
         model = self.model(package)
         pool = model.pool
         usage = eligibility.usage or {}
-        allowed = np.array([i.id not in eligibility.seen for i in pool])
-        over = np.array([i.id in eligibility.over_cap for i in pool])
+        allowed = np.array([i.id not in eligibility.seen for i in pool], dtype=bool)
+        over = np.array([i.id in eligibility.over_cap for i in pool], dtype=bool)
         rng = np.random.default_rng(seed)
         weights = rng.random(len(pool))
         penalty = package.blueprint.exposure.usage_penalty

@@ -66,8 +66,9 @@ def simulate_sittings(
                     save_response(session, sitting.id, form_item.position, response, now)
             _submit(sitting, started, now)
             session.add(sitting)
-            sitting_ids.append(sitting.id)
-        mark_sitting(engine, sitting.id, now)
+            sitting_id = sitting.id
+        sitting_ids.append(sitting_id)
+        mark_sitting(engine, sitting_id, now)
     return _summary(engine, package.number, sitting_ids, relaxed)
 
 

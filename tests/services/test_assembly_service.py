@@ -1,0 +1,89 @@
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from testengine.domain.problems import DataError
+from testengine.services.assembly import Assembler, AssemblyError, assemble_form, eligibility_for, store_form
+from testengine.services.catalogue import Catalogue, UnitPackage
+from testengine.storage.forms import load_form
+from testengine.storage.item_versions import load_versions
+from testengine.storage.sittings import add_candidate, add_sitting, find_candidate
+from testengine.storage.tables import ItemVersionRecord
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def test_an_assembled_form_is_frozen_and_stored_with_its_item_versions(engine, small_assembler):
+    stored = assemble_form(engine, small_assembler, 9, 1234, NOW)
+    with Session(engine) as session:
+        form, rule = load_form(session, stored.form_id)
+        versions = load_versions(session, form.refs)
+    assert form == stored.form
+    assert form.seed == 1234 and form.total_marks == 6
+    assert set(versions) == set(form.refs)
+    assert rule == small_assembler.catalogue.unit(9).blueprint.pass_rule
+
+
+def test_the_same_seed_gives_the_same_form_each_time(engine, small_assembler):
+    first = assemble_form(engine, small_assembler, 9, 99, NOW)
+    second = assemble_form(engine, small_assembler, 9, 99, NOW)
+    assert first.form == second.form and first.form_id != second.form_id
+
+
+def sit(engine, assembler, candidate_number, seed):
+    package = assembler.catalogue.unit(9)
+    with Session(engine) as session, session.begin():
+        candidate = find_candidate(session, candidate_number) or add_candidate(session, candidate_number, "A Candidate", NOW)
+        form = assembler.choose(package, seed, eligibility_for(session, package, candidate_number))
+        form_id = store_form(session, package, form, NOW, candidate.id)
+        add_sitting(session, candidate.id, form_id, 9, NOW)
+    return form
+
+
+def test_a_resit_never_repeats_an_item_the_candidate_has_seen_while_the_pool_allows(engine, small_assembler):
+    seen: set[str] = set()
+    forms = 0
+    with pytest.raises(AssemblyError, match="no eligible items .* already seen by candidate C0001"):
+        for attempt in range(10):  # 24 items, 6 per form: at most four resits fit
+            ids = {i.item_id for i in sit(engine, small_assembler, "C0001", attempt).items}
+            assert not ids & seen
+            seen |= ids
+            forms += 1
+    assert forms >= 2  # at most 3 of a criterion's 6 items per form: one form leaves every criterion 3
+
+
+def test_exclude_seen_with_an_unknown_candidate_is_an_error(engine, small_assembler):
+    with pytest.raises(LookupError, match="no candidate with candidate number 'NOBODY'"):
+        assemble_form(engine, small_assembler, 9, 1, NOW, exclude_seen="NOBODY")
+
+
+def test_items_over_the_exposure_cap_are_rested_once_enough_sittings_exist(engine, small_assembler):
+    package = small_assembler.catalogue.unit(9)
+    for k in range(20):
+        sit(engine, small_assembler, f"C{k:04d}", k)
+    with Session(engine) as session:
+        eligibility = eligibility_for(session, package, None)
+    assert eligibility.over_cap, "20 sittings of 6 from 24 items put some items over a 25% cap"
+    assert all(0 < share <= 1 for share in eligibility.usage.values())
+    form = small_assembler.choose(package, 77, eligibility)
+    assert not {i.item_id for i in form.items} & eligibility.over_cap or form.exposure_relaxed
+
+
+def test_an_item_changed_without_a_new_version_is_refused(engine, small_assembler):
+    assemble_form(engine, small_assembler, 9, 5, NOW)
+    package = small_assembler.catalogue.unit(9)
+    with Session(engine) as session:
+        stored_ids = set(session.exec(select(ItemVersionRecord.item_id)).all())
+    changed_bank = replace(
+        package.bank,
+        items=tuple(replace(i, stem=i.stem + " (edited)") if i.id in stored_ids else i for i in package.bank.items),
+    )
+    changed = Assembler(Catalogue({9: UnitPackage(changed_bank, package.blueprint, "digest")}))
+    seeds_tried = 0
+    with pytest.raises(DataError, match="already been put on a form with different content"):
+        for seed in range(50):  # some form will include a stored item
+            seeds_tried += 1
+            assemble_form(engine, changed, 9, seed, NOW)
+    assert seeds_tried < 50
