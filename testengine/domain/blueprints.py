@@ -144,13 +144,13 @@ def blueprint_problems(blueprint: Blueprint, unit: Unit) -> list[Problem]:
             f"which cannot make {blueprint.total_marks}"
         )
     criteria = {c.number for c in unit.criteria}
-    for number in sorted(criteria - blueprint.criterion_items.keys()):
-        problem(f"AC {number} has no item range: every criterion must be covered")
-    for number, counts in sorted(blueprint.criterion_items.items()):
-        if number not in criteria:
-            problem(f"AC {number} is not in the unit")
+    for missing in sorted(criteria - blueprint.criterion_items.keys()):
+        problem(f"AC {missing} has no item range: every criterion must be covered")
+    for criterion, counts in sorted(blueprint.criterion_items.items()):
+        if criterion not in criteria:
+            problem(f"AC {criterion} is not in the unit")
         if not 1 <= counts.minimum <= counts.maximum:
-            problem(f"AC {number}: item range {counts.minimum}-{counts.maximum} must be at least 1, low to high")
+            problem(f"AC {criterion}: item range {counts.minimum}-{counts.maximum} must be at least 1, low to high")
     if not blueprint.eligible_statuses:
         problem("no eligible statuses")
     if ItemStatus.RETIRED in blueprint.eligible_statuses:

@@ -44,11 +44,11 @@ def form_violations(
     per_outcome: Counter[int] = Counter()
     for item in items:
         per_outcome[item.learning_outcome] += item.marks
-    for number, marks in blueprint.outcome_marks.items():
-        got = per_outcome.get(number, 0)
+    for outcome, marks in blueprint.outcome_marks.items():
+        got = per_outcome.get(outcome, 0)
         if not marks.minimum <= got <= marks.maximum:
             violations.append(
-                f"learning outcome {number}: {got} marks, blueprint needs {marks.minimum}-{marks.maximum}"
+                f"learning outcome {outcome}: {got} marks, blueprint needs {marks.minimum}-{marks.maximum}"
             )
 
     seconds = sum(i.expected_seconds for i in items)

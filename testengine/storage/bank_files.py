@@ -172,10 +172,10 @@ def _read_item_file(path: Path, unit: int) -> tuple[list[Item], list[ItemSet], l
         return [], [], problems
     item_sets = []
     for raw in document.item_sets:
-        model, shape_problems = check_shape(ItemSetModel, raw, name, _raw_id(raw))
+        set_model, shape_problems = check_shape(ItemSetModel, raw, name, _raw_id(raw))
         problems.extend(shape_problems)
-        if model is not None:
-            item_sets.append(ItemSet(model.id, model.title, model.scenario, unit, _source(name, raw)))
+        if set_model is not None:
+            item_sets.append(ItemSet(set_model.id, set_model.title, set_model.scenario, unit, _source(name, raw)))
     items = []
     for raw in document.items:
         model, shape_problems = check_shape(ItemModel, raw, name, _raw_id(raw))

@@ -42,7 +42,7 @@ def _construct_mapping(loader: _Loader, node: MappingNode) -> LineMap:
     return mapping
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def display_path(path: Path) -> str:

@@ -1,0 +1,117 @@
+"""The command line on the shipped banks, with a database in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from sqlmodel import Session
+
+from testengine.cli import main
+from testengine.storage.database import open_database
+from testengine.storage.forms import items_seen_by
+from testengine.storage.sittings import find_candidate
+from tests.conftest import SHIPPED_BANKS
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {"TESTENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def invoke(*args: str, **extra_env: str):
+        return CliRunner().invoke(main, list(args), env={**env, **extra_env}, catch_exceptions=False)
+
+    return invoke
+
+
+def test_bank_validate_passes_on_the_shipped_banks(run):
+    result = run("bank", "validate")
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
+
+
+def test_bank_validate_lists_every_problem_and_exits_1(run, tmp_path):
+    banks = tmp_path / "banks"
+    shutil.copytree(SHIPPED_BANKS, banks)
+    item_file = banks / "unit-5" / "lo1.yaml"
+    text = item_file.read_text()
+    item_file.write_text(text.replace("criterion: \"1.1\"", "criterion: \"1.9\"", 1))
+    result = run("bank", "validate", str(banks), "--json")
+    assert result.exit_code == 1
+    problems = json.loads(result.output)
+    assert len(problems) == 1
+    assert problems[0]["file"].endswith("unit-5/lo1.yaml") and problems[0]["line"] > 1
+    assert "AC '1.9' is not an assessment criterion of Unit 5" in problems[0]["reason"]
+    single = run("bank", "validate", str(item_file))
+    assert single.exit_code == 1 and "1 problem(s)" in single.output
+
+
+def test_bank_stats_counts_items_per_criterion(run):
+    result = run("bank", "stats", "--unit", "J/506/2910", "--json")
+    assert result.exit_code == 0
+    stats = json.loads(result.output)
+    assert stats["unit"] == 5
+    assert [c["criterion"] for c in stats["criteria"]][:2] == ["1.1", "1.2"]
+    assert sum(c["live_items"] for c in stats["criteria"]) == stats["live_items"]
+    assert "amplification" in stats["criteria"][0]
+
+
+def test_assemble_prints_the_stored_form_as_json_with_the_documented_fields(run):
+    result = run("assemble", "--unit", "4", "--seed", "11", "--json")
+    assert result.exit_code == 0, result.output
+    form = json.loads(result.output)
+    for key in ("unit", "seed", "duration_minutes", "total_marks", "cut_score", "expected_facility", "items"):
+        assert key in form
+    assert (form["unit"], form["seed"], form["duration_minutes"], form["total_marks"]) == (4, 11, 45, 30)
+    assert sum(i["marks"] for i in form["items"]) == 30
+    for item in form["items"]:
+        assert {"item_id", "version", "learning_outcome", "criterion", "amplification", "type", "marks"} <= item.keys()
+        assert "stem" not in item and "key" not in item
+    again = json.loads(run("assemble", "--unit", "4", "--seed", "11", "--json").output)
+    assert again["items"] == form["items"] and again["form_id"] == form["form_id"] + 1
+
+
+def test_assemble_refuses_an_unknown_unit_or_candidate_with_a_clear_message(run):
+    unknown = run("assemble", "--unit", "7")
+    assert unknown.exit_code == 1
+    assert "no unit '7': the units are 2 (Y/506/2152), 4 (D/506/1942), 5 (J/506/2910)" in unknown.output
+    nobody = run("assemble", "--unit", "5", "--exclude-seen", "Z999")
+    assert nobody.exit_code == 1 and "no candidate with candidate number 'Z999'" in nobody.output
+
+
+def test_simulate_then_resit_assembly_excludes_what_the_candidate_saw(run, tmp_path):
+    result = run("simulate", "--unit", "5", "--candidates", "3", "--seed", "8", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["candidates"] == 3
+    assert sum(summary["outcomes"].values()) == 3
+    engine = open_database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with Session(engine) as session:
+        seen = items_seen_by(session, find_candidate(session, "SIM-5-8-0001").id)
+    assert len(seen) >= 14
+    resit = json.loads(run("assemble", "--unit", "5", "--exclude-seen", "SIM-5-8-0001", "--json").output)
+    assert resit["total_marks"] == 25
+    assert not {i["item_id"] for i in resit["items"]} & seen
+
+
+def test_blueprint_check_reports_pool_depth_coverage_and_disjoint_forms(run):
+    result = run("blueprint", "check", "--unit", "5", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["feasible"] is True
+    assert report["disjoint_forms"] >= 1
+    assert len(report["criteria"]) == 14
+    low, high = report["facility_range"]
+    assert 0.58 - 1e-9 <= low <= high <= 0.72 + 1e-9
+    assert report["uncovered_amplification"] == []
+
+
+def test_demo_walks_through_validation_assembly_and_marking(run):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "Item banks and blueprints valid" in result.output
+    for unit in (2, 4, 5):
+        assert f"Unit {unit}:" in result.output
+    assert result.output.count("-> Pass") + result.output.count("-> Not yet passed") == 3
