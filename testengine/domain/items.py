@@ -25,6 +25,14 @@ class ItemStatus(StrEnum):
     RETIRED = "retired"
 
 
+class CognitiveLevel(StrEnum):
+    """What the item asks of the candidate (item-writing guidance: a third of marks beyond recall)."""
+
+    RECALL = "recall"
+    UNDERSTANDING = "understanding"
+    APPLICATION = "application"
+
+
 class ScoringRule(StrEnum):
     ALL_OR_NOTHING = "all_or_nothing"
     PARTIAL = "partial"
@@ -86,6 +94,7 @@ class Item:
     enemies: frozenset[str] = frozenset()
     item_set: str | None = None
     fixed_option_order: bool = False
+    cognitive_level: CognitiveLevel | None = None
     source: Source | None = field(default=None, compare=False)
 
     @property

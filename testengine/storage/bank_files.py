@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from testengine.domain.banks import Bank, bank_problems
-from testengine.domain.items import Choice, Item, ItemSet, ItemStatus, ItemType, ScoringRule
+from testengine.domain.items import Choice, CognitiveLevel, Item, ItemSet, ItemStatus, ItemType, ScoringRule
 from testengine.domain.problems import DataError, Problem, Source
 from testengine.domain.specification import (
     AmplificationPoint,
@@ -80,6 +80,7 @@ class ItemModel(_Strict):
     enemies: list[str] = Field(default_factory=list)
     item_set: str | None = None
     fixed_option_order: bool = False
+    cognitive_level: CognitiveLevel | None = None
     status: ItemStatus
     author: str
     rationale: str
@@ -206,6 +207,7 @@ def _read_item_file(path: Path, unit: int) -> tuple[list[Item], list[ItemSet], l
                 enemies=frozenset(model.enemies),
                 item_set=model.item_set,
                 fixed_option_order=model.fixed_option_order,
+                cognitive_level=model.cognitive_level,
                 status=model.status,
                 author=model.author,
                 rationale=model.rationale.strip(),

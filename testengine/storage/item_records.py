@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from testengine.domain.items import Choice, Item, ItemStatus, ItemType, ScoringRule
+from testengine.domain.items import Choice, CognitiveLevel, Item, ItemStatus, ItemType, ScoringRule
 
 
 def item_to_json(item: Item) -> dict[str, Any]:
@@ -38,6 +38,7 @@ def item_to_json(item: Item) -> dict[str, Any]:
         "enemies": sorted(item.enemies),
         "item_set": item.item_set,
         "fixed_option_order": item.fixed_option_order,
+        "cognitive_level": item.cognitive_level.value if item.cognitive_level else None,
         "status": item.status.value,
         "author": item.author,
         "rationale": item.rationale,
@@ -73,6 +74,7 @@ def item_from_json(data: dict[str, Any]) -> Item:
         enemies=frozenset(data["enemies"]),
         item_set=data["item_set"],
         fixed_option_order=data["fixed_option_order"],
+        cognitive_level=CognitiveLevel(data["cognitive_level"]) if data.get("cognitive_level") else None,
         status=ItemStatus(data["status"]),
         author=data["author"],
         rationale=data["rationale"],
