@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from testengine.domain.items import Item, ItemSet, ItemStatus, item_problems
 from testengine.domain.problems import Problem
@@ -18,8 +19,12 @@ class Bank:
     items: tuple[Item, ...]
     item_sets: tuple[ItemSet, ...] = ()
 
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        return {i.id: i for i in self.items}
+
     def item(self, item_id: str) -> Item | None:
-        return next((i for i in self.items if i.id == item_id), None)
+        return self._by_id.get(item_id)
 
     def item_set(self, set_id: str) -> ItemSet | None:
         return next((s for s in self.item_sets if s.id == set_id), None)
