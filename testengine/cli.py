@@ -16,12 +16,15 @@ import click
 from testengine.domain.problems import DataError
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, validate_banks
+from testengine.services.lint import lint_bank
 from testengine.services.blueprints import check_blueprint
 from testengine.services.catalogue import Catalogue, UnknownUnit, load_catalogue
 from testengine.services.simulation import simulate_sittings
 from testengine.services.walkthrough import walkthrough
 from testengine.settings import Settings
 from testengine.storage.database import open_database
+from testengine.storage.item_records import bank_to_json
+from testengine.storage.lint_policy_file import read_lint_policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,6 +127,47 @@ def _stats_text(stats: dict[str, Any]) -> str:
         points = ", ".join(f"{p['id']} ({p['live_items']})" for p in c["amplification"])
         lines.append(f"{c['criterion']:<6}{c['items']:>6}{c['live_items']:>6}{c['live_marks']:>7}  {points}")
     return "\n".join(lines)
+
+
+@bank.command("lint")
+@click.option("--unit", help="Unit number or reference; every unit if omitted.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
+    """Item-quality checks (item_banks/lint.yaml); exit 1 if there are errors, list warnings."""
+    catalogue = _catalogue(settings)
+    policy = read_lint_policy(settings.item_banks)
+    packages = [catalogue.unit(unit)] if unit else list(catalogue.units.values())
+    reports = [lint_bank(p.bank, policy) for p in packages]
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in reports], indent=2))
+    else:
+        for report in reports:
+            for finding in report.findings:
+                click.echo(str(finding))
+            click.echo(
+                f"Unit {report.unit}: {len(report.errors)} error(s), {len(report.warnings)} warning(s), "
+                f"mean Flesch-Kincaid grade {report.mean_reading_grade:.1f}"
+            )
+    if any(r.errors for r in reports):
+        sys.exit(1)
+
+
+@bank.command("export")
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--format", "form", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.pass_obj
+@_handles_errors
+def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> None:
+    """Write every item of a unit with all its fields (for review and analysts' tools)."""
+    text = json.dumps(bank_to_json(_catalogue(settings).unit(unit).bank), indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
 
 
 @main.group()

@@ -6,7 +6,9 @@ import hashlib
 import json
 from typing import Any
 
+from testengine.domain.banks import Bank
 from testengine.domain.items import Choice, CognitiveLevel, Item, ItemStatus, ItemType, ScoringRule
+from testengine.domain.specification import Unit
 
 
 def item_to_json(item: Item) -> dict[str, Any]:
@@ -79,6 +81,45 @@ def item_from_json(data: dict[str, Any]) -> Item:
         author=data["author"],
         rationale=data["rationale"],
     )
+
+
+def unit_to_json(unit: Unit) -> dict[str, Any]:
+    return {
+        "unit": unit.number,
+        "reference": unit.reference,
+        "title": unit.title,
+        "level": unit.level,
+        "credit_value": unit.credit_value,
+        "guided_learning_hours": unit.guided_learning_hours,
+        "learning_outcomes": [
+            {
+                "number": lo.number,
+                "title": lo.title,
+                "criteria": [
+                    {
+                        "number": c.number,
+                        "text": c.text,
+                        "amplification": [{"id": p.id, "title": p.title, "detail": p.detail} for p in c.amplification],
+                    }
+                    for c in lo.criteria
+                ],
+            }
+            for lo in unit.learning_outcomes
+        ],
+    }
+
+
+def bank_to_json(bank: Bank) -> dict[str, Any]:
+    """The whole bank: the unit's specification, its item sets and every item with all its fields."""
+    return {
+        "format": "testengine-bank/1",
+        "specification": unit_to_json(bank.unit),
+        "item_sets": [
+            {"id": s.id, "title": s.title, "scenario": s.scenario, "items": [i.id for i in bank.items if i.item_set == s.id]}
+            for s in bank.item_sets
+        ],
+        "items": [item_to_json(i) for i in sorted(bank.items, key=lambda i: i.id)],
+    }
 
 
 def content_digest(data: dict[str, Any]) -> str:

@@ -115,3 +115,35 @@ def test_demo_walks_through_validation_assembly_and_marking(run):
     for unit in (2, 4, 5):
         assert f"Unit {unit}:" in result.output
     assert result.output.count("-> Pass") + result.output.count("-> Not yet passed") == 3
+
+
+def test_bank_lint_reports_findings_and_fails_on_errors(run, tmp_path):
+    banks = tmp_path / "banks"
+    shutil.copytree(SHIPPED_BANKS, banks)
+    item_file = banks / "unit-5" / "lo1.yaml"
+    text = item_file.read_text()
+    first_stem = text.index("stem:")
+    end = text.index("\n", first_stem)
+    item_file.write_text(text[:first_stem] + "stem: Which of these is not a thing" + text[end:])
+    result = run("bank", "lint", "--unit", "5", "--json", TESTENGINE_ITEM_BANKS=str(banks))
+    assert result.exit_code == 1
+    (report,) = json.loads(result.output)
+    rules = {(f["rule"], f["severity"]) for f in report["findings"] if f["file"] and f["file"].endswith("lo1.yaml")}
+    assert {("complete-stem", "error"), ("negative-stem", "error")} <= rules
+    assert report["errors"] >= 2 and report["mean_reading_grade"] > 0
+
+
+def test_bank_export_writes_every_item_with_all_its_fields(run, tmp_path):
+    out = tmp_path / "unit-4.json"
+    result = run("bank", "export", "--unit", "4", "--format", "json", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["specification"]["reference"] == "D/506/1942"
+    stats = json.loads(run("bank", "stats", "--unit", "4", "--json").output)
+    assert len(data["items"]) == stats["items"]
+    fields = {"id", "version", "unit", "learning_outcome", "criterion", "amplification", "type", "stem", "options",
+              "key", "marks", "scoring", "expected_seconds", "facility", "angoff", "enemies", "item_set",
+              "status", "rationale", "author", "fixed_option_order", "cognitive_level"}
+    assert all(fields <= item.keys() for item in data["items"])
+    set_members = {i for s in data["item_sets"] for i in s["items"]}
+    assert set_members == {i["id"] for i in data["items"] if i["item_set"]}
