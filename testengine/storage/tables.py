@@ -33,12 +33,113 @@ class ItemVersionRecord(SQLModel, table=True):
     stored_at: datetime = _when(nullable=False)
 
 
+class CentreRecord(SQLModel, table=True):
+    __tablename__ = "centres"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=200)
+    # "immediate": candidates see Pass / Not yet passed and the outcome report at once.
+    results_release: str = Field(default="immediate", max_length=16)
+    created_at: datetime = _when(nullable=False)
+
+
+class StaffRecord(SQLModel, table=True):
+    """Centre staff (administrators, invigilators) and the awarding body's writers and analysts."""
+
+    __tablename__ = "staff"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    centre_id: int | None = Field(default=None, foreign_key="centres.id", index=True)
+    password_hash: str = Field(max_length=255)
+    # Raised at logout and when access is revoked: every cookie carrying an older one is dead.
+    session_version: int = 1
+    active: bool = True
+    created_at: datetime = _when(nullable=False)
+
+
+class LoginAttemptRecord(SQLModel, table=True):
+    """Failed sign-ins and keycode attempts, for rate limiting across processes."""
+
+    __tablename__ = "login_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    at: datetime = _when(nullable=False)
+
+
 class CandidateRecord(SQLModel, table=True):
     __tablename__ = "candidates"
     id: int | None = Field(default=None, primary_key=True)
     candidate_number: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200)
+    centre_id: int | None = Field(default=None, foreign_key="centres.id", index=True)
     created_at: datetime = _when(nullable=False)
+
+
+class ArrangementRecord(SQLModel, table=True):
+    """Access arrangements agreed for a candidate before any sitting (A10, E1, E2, E6)."""
+
+    __tablename__ = "access_arrangements"
+    candidate_id: int = Field(foreign_key="candidates.id", primary_key=True)
+    extra_time_percent: int = 0
+    extra_time_reference: str = Field(default="", max_length=100)
+    rest_breaks: bool = False
+    separate_invigilation: bool = False
+    reader: bool = False
+    display_needs: str = Field(default="", max_length=400)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = _when(nullable=False)
+
+
+class ExamSessionRecord(SQLModel, table=True):
+    """A session: a unit sat in a room at a date and time, under named invigilators."""
+
+    __tablename__ = "exam_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    centre_id: int = Field(foreign_key="centres.id", index=True)
+    unit: int
+    date: str = Field(max_length=10)  # ISO date, local to the centre
+    start_time: str = Field(max_length=5)  # HH:MM
+    room: str = Field(max_length=100)
+    capacity: int
+    practice: bool = False
+    pin: str | None = Field(default=None, max_length=16)
+    signed_off_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when(nullable=False)
+
+
+class SessionInvigilatorRecord(SQLModel, table=True):
+    __tablename__ = "session_invigilators"
+    session_id: int = Field(foreign_key="exam_sessions.id", primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+
+
+class BookingRecord(SQLModel, table=True):
+    """A candidate booked on a session (A1): no booking, no test. The keycode opens it (A4)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("session_id", "candidate_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="exam_sessions.id", index=True)
+    candidate_id: int = Field(foreign_key="candidates.id", index=True)
+    keycode: str = Field(max_length=16, unique=True)
+    seat: str = Field(default="", max_length=32)
+    created_at: datetime = _when(nullable=False)
+
+
+class AuditRecord(SQLModel, table=True):
+    """The append-only audit trail of changes outside sittings: who, when, what, why, from where."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(nullable=False)
+    actor: str = Field(max_length=64)
+    centre_id: int | None = Field(default=None, foreign_key="centres.id", index=True)
+    action: str = Field(max_length=64)
+    subject: str = Field(max_length=100)
+    details: dict[str, Any] = _json()
+    client: str = Field(default="", max_length=64)
 
 
 class FormRecord(SQLModel, table=True):
@@ -80,13 +181,21 @@ class FormItemRecord(SQLModel, table=True):
 
 
 class SittingRecord(SQLModel, table=True):
+    """One candidate's attempt. Its state is replayed from sitting_events; `status` and the
+    times here are a copy kept for queries, written with each event."""
+
     __tablename__ = "sittings"
-    __table_args__ = (UniqueConstraint("form_id"),)
+    __table_args__ = (UniqueConstraint("form_id"), UniqueConstraint("booking_id"))
     id: int | None = Field(default=None, primary_key=True)
     candidate_id: int = Field(foreign_key="candidates.id", index=True)
-    form_id: int = Field(foreign_key="forms.id")
+    booking_id: int | None = Field(default=None, foreign_key="bookings.id")
+    # Assembled when the candidate presses Start, excluding what they have seen before.
+    form_id: int | None = Field(default=None, foreign_key="forms.id")
     unit: int = Field(index=True)
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    deadline: datetime | None = _when(nullable=True)
+    # The browser that holds the sitting: a second one is refused (B4) until staff approve (D8).
+    device: str | None = Field(default=None, max_length=64)
     practice: bool = False
     simulated: bool = False
     started_at: datetime | None = _when(nullable=True)
@@ -99,7 +208,26 @@ class ResponseRecord(SQLModel, table=True):
     sitting_id: int = Field(foreign_key="sittings.id", primary_key=True)
     position: int = Field(primary_key=True)
     response: Any = _json(nullable=True)
+    # The browser numbers its saves; an older one arriving late never overwrites a newer one.
+    sequence: int = 0
+    flagged: bool = False
     answered_at: datetime = _when(nullable=False)
+
+
+class SittingEventRecord(SQLModel, table=True):
+    """The append-only log a sitting is replayed from (who, when, what, why, from where)."""
+
+    __tablename__ = "sitting_events"
+    __table_args__ = (UniqueConstraint("sitting_id", "sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sitting_id: int = Field(foreign_key="sittings.id", index=True)
+    sequence: int
+    kind: str = Field(max_length=32)
+    at: datetime = _when(nullable=False)
+    actor: str = Field(max_length=64)
+    reason: str = Field(default="", max_length=400)
+    data: dict[str, Any] = _json()
+    client: str = Field(default="", max_length=64)
 
 
 class ResultRecord(SQLModel, table=True):

@@ -20,7 +20,7 @@ def test_the_migrations_build_exactly_the_schema_the_tables_describe(engine):
 def test_migrating_twice_changes_nothing(engine):
     migrate(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_sqlite_runs_in_wal_mode_with_durable_commits_and_foreign_keys(engine):
@@ -34,3 +34,28 @@ def test_the_database_folder_is_created_when_missing(tmp_path):
     target = tmp_path / "nested" / "data" / "te.db"
     open_database(f"sqlite:///{target}")
     assert target.exists()
+
+
+def test_a_database_with_sittings_from_the_first_schema_upgrades_with_its_data(tmp_path):
+    from datetime import UTC, datetime
+
+    from testengine.storage.database import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    now = datetime(2026, 1, 5, tzinfo=UTC).isoformat()
+    with engine.begin() as connection:
+        connection.execute(text("insert into candidates (id, candidate_number, name, created_at) values (1, 'C1', 'A', :t)"), {"t": now})
+        connection.execute(text(
+            "insert into forms (id, unit, seed, blueprint_digest, duration_minutes, total_marks, cut_score, pass_rule,"
+            " expected_facility, expected_seconds, exposure_relaxed, candidate_id, created_at)"
+            " values (1, 5, 1, 'd', 35, 25, 13, '{}', 0.6, 900, '[]', 1, :t)"), {"t": now})
+        connection.execute(text(
+            "insert into sittings (id, candidate_id, form_id, unit, status, practice, simulated, created_at)"
+            " values (1, 1, 1, 5, 'submitted', 0, 1, :t)"), {"t": now})
+        connection.execute(text("insert into responses (sitting_id, position, response, answered_at) values (1, 1, '\"a\"', :t)"), {"t": now})
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("select sequence, flagged from responses")).one() == (0, 0)
+        assert connection.execute(text("select form_id, booking_id from sittings")).one() == (1, None)
+        assert connection.execute(text("pragma foreign_keys")).scalar() == 1
