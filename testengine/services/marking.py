@@ -69,7 +69,10 @@ def _mark(
     sitting = session.get(SittingRecord, sitting_id)
     if sitting is None:
         raise MarkingError(f"no sitting {sitting_id}")
-    form, rule = load_form(session, sitting.form_id)
+    if sitting.form_id is None:
+        raise MarkingError(f"sitting {sitting_id} was never started: there is no form to mark")
+    form_id = sitting.form_id
+    form, rule = load_form(session, form_id)
     items = load_versions(session, form.refs)
     unknown = set(corrections) - {item_id for item_id, _ in items}
     if unknown:
@@ -80,7 +83,7 @@ def _mark(
     for form_item in form.items:
         responses[form_item.position] = normalise(items[form_item.ref], raw.get(form_item.position))
     result = mark(form, items, responses, rule)
-    record = save_result(session, sitting_id, sitting.form_id, result, reason, marked_by, now, supersedes)
+    record = save_result(session, sitting_id, form_id, result, reason, marked_by, now, supersedes)
     assert record.id is not None
     return MarkedSitting(sitting_id, record.id, result)
 
