@@ -22,10 +22,19 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _begin_immediate)
     return engine
 
 
+def _begin_immediate(connection: Any) -> None:
+    # Every transaction takes SQLite's write lock at once: one serialized writer, so a
+    # transaction that reads and then writes never fails because another wrote in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # The driver must not open transactions itself; _begin_immediate does.
+    connection.isolation_level = None
     cursor = connection.cursor()
     # WAL lets readers work while one writer commits; FULL makes every acknowledged commit
     # survive a power cut; foreign keys are off in SQLite unless asked for.
@@ -50,9 +59,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         if sqlite:
             # SQLite alters a table by copying it, which referencing tables' foreign keys would
             # refuse; they are checked as a whole after the migration instead. The pragma only
-            # takes effect outside a transaction.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # takes effect outside a transaction, so it goes straight to the driver.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         with connection.begin():
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -61,8 +69,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 if broken:
                     raise RuntimeError(f"migration left rows with broken references: {broken[:5]}")
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def open_database(url: str) -> Engine:

@@ -59,3 +59,24 @@ def test_a_database_with_sittings_from_the_first_schema_upgrades_with_its_data(t
         assert connection.execute(text("select sequence, flagged from responses")).one() == (0, 0)
         assert connection.execute(text("select form_id, booking_id from sittings")).one() == (1, None)
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
+
+
+def test_concurrent_read_then_write_transactions_on_sqlite_never_fail_busy(engine):
+    """Every transaction takes the write lock at BEGIN, so threads queue instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, func, select
+
+    from testengine.storage.tables import CandidateRecord
+
+    def add(worker: int) -> None:
+        for n in range(25):
+            with Session(engine) as session, session.begin():
+                count = session.exec(select(func.count()).select_from(CandidateRecord)).one()
+                session.add(CandidateRecord(candidate_number=f"W{worker}-{n}-{count}", name="x", created_at=datetime.now(UTC)))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(add, range(4)))
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(CandidateRecord)).one() == 100
