@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from testengine.domain.items import Item, ItemType, Key, ScoringRule
 
 # A response as it arrives from a player or a file: an option id (single), a list of option
-# ids (multiple, ordering) or a mapping premise id -> option id (matching). None: omitted.
+# ids (multiple; ordering, one per position, "" for a position not filled) or a mapping
+# premise id -> option id (matching, a premise may be left out). None: omitted.
 RawResponse = str | Sequence[str] | Mapping[str, str] | None
 
 
@@ -45,14 +46,19 @@ def normalise(item: Item, raw: RawResponse) -> Key | None:
     if isinstance(raw, (str, Mapping)):
         raise ResponseError(f"{item.id}: a {item.type} answer is a list of option ids")
     chosen = list(raw)
+    if item.type is ItemType.ORDERING:
+        # One entry per position; "" is a position not filled yet.
+        if len(chosen) != len(item.option_ids):
+            raise ResponseError(f"{item.id}: an ordering answer has one entry for each of the {len(item.option_ids)} positions")
+        placed = [c for c in chosen if c]
+        _known(item, placed, options)
+        if len(set(placed)) != len(placed):
+            raise ResponseError(f"{item.id}: a step is placed twice in the answer")
+        return tuple(chosen) if placed else None
     _known(item, chosen, options)
     if len(set(chosen)) != len(chosen):
         raise ResponseError(f"{item.id}: an option appears twice in the answer")
-    if item.type is ItemType.MULTIPLE:
-        return tuple(sorted(chosen))
-    if sorted(chosen) != sorted(item.option_ids):
-        raise ResponseError(f"{item.id}: an ordering answer places every step exactly once")
-    return tuple(chosen)
+    return tuple(sorted(chosen))
 
 
 def score(item: Item, response: Key | None) -> int:

@@ -143,7 +143,8 @@ def assemble_form(
 
 def store_form(session: Session, package: UnitPackage, form: Form, now: datetime, candidate_id: int | None = None) -> int:
     chosen = [package.bank.item(i.item_id) for i in form.items]
-    keep_versions(session, [i for i in chosen if i is not None], now)
+    scenarios = {s.id: s.scenario for s in package.bank.item_sets}
+    keep_versions(session, [i for i in chosen if i is not None], now, scenarios)
     return save_form(session, form, package.blueprint.pass_rule, now, candidate_id)
 
 

@@ -125,4 +125,6 @@ def bank_to_json(bank: Bank) -> dict[str, Any]:
 def content_digest(data: dict[str, Any]) -> str:
     """What the candidate sees and how it is scored; status and estimates may change freely."""
     shown = {k: data[k] for k in ("stem", "options", "premises", "key", "marks", "scoring", "type", "item_set")}
+    if data.get("scenario"):
+        shown["scenario"] = data["scenario"]
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()

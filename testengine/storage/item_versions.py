@@ -13,12 +13,13 @@ from testengine.storage.item_records import content_digest, item_from_json, item
 from testengine.storage.tables import ItemVersionRecord
 
 
-def keep_versions(session: Session, items: Iterable[Item], now: datetime) -> None:
+def keep_versions(session: Session, items: Iterable[Item], now: datetime, scenarios: dict[str, str] | None = None) -> None:
     """Store each version once; refuse a version whose content changed without a new number.
 
-    Candidates were shown the stored text and are marked against the stored key, so the
-    same id and version must always mean the same content.
+    Candidates were shown the stored text (with its item set's scenario) and are marked
+    against the stored key, so the same id and version must always mean the same content.
     """
+    scenarios = scenarios or {}
     items = list(items)
     ids = [i.id for i in items]
     stored = {
@@ -28,6 +29,8 @@ def keep_versions(session: Session, items: Iterable[Item], now: datetime) -> Non
     problems = []
     for item in items:
         data = item_to_json(item)
+        if item.item_set:
+            data["scenario"] = scenarios.get(item.item_set, "")
         digest = content_digest(data)
         record = stored.get(item.ref)
         if record is None:
@@ -47,6 +50,14 @@ def keep_versions(session: Session, items: Iterable[Item], now: datetime) -> Non
             )
     if problems:
         raise DataError(problems)
+
+
+def load_scenarios(session: Session, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The item-set scenario each stored version was shown with ("" for items outside a set)."""
+    wanted = set(refs)
+    ids = {item_id for item_id, _ in wanted}
+    records = session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_(ids)))
+    return {(r.item_id, r.version): r.content.get("scenario", "") for r in records if (r.item_id, r.version) in wanted}
 
 
 def load_versions(session: Session, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Item]:

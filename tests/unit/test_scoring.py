@@ -42,6 +42,8 @@ def test_ordering_partial_credit_is_floor_of_marks_times_positions_right():
     assert marks_for(item, ["c", "a", "b", "d"]) == 1  # 2 of 4 positions -> floor(2 * 2 / 4)
     assert marks_for(item, ["a", "c", "b", "d"]) == 0
     assert marks_for(ordering_item(2), ["c", "a", "b", "d"]) == 0
+    assert marks_for(item, ["c", "a", "", ""]) == 1  # a partly ordered answer keeps what it placed
+    assert normalise(item, ["", "", "", ""]) is None
 
 
 def test_matching_partial_credit_counts_premises():
@@ -58,7 +60,8 @@ def test_matching_partial_credit_counts_premises():
         (make_item, "z", "no option z"),
         (multiple_item, "a", "list of option ids"),
         (multiple_item, ["a", "a"], "appears twice"),
-        (ordering_item, ["a", "b"], "every step exactly once"),
+        (ordering_item, ["a", "b"], "one entry for each of the 4 positions"),
+        (ordering_item, ["a", "a", "", ""], "placed twice"),
         (matching_item, ["a"], "maps each term"),
         (matching_item, {"p9": "a"}, "no term p9"),
     ],

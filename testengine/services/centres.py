@@ -1,0 +1,303 @@
+"""Centre administration: candidates, access arrangements, sessions, bookings and keycodes.
+
+Every function takes the signed-in Actor and checks the role and the centre on the server:
+staff of one centre never see another centre's candidates, sessions or results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from testengine.domain.centres import Actor, Arrangements, Role, new_keycode
+from testengine.domain.conduct import BookingRefused, ConductPolicy, PastOutcome, arrangement_problems, check_booking
+from testengine.services.catalogue import Catalogue
+from testengine.services.errors import Forbidden, InvalidInput, NotFound
+from testengine.storage.centres import arrangements_of, audit, save_arrangements
+from testengine.storage.results import result_history
+from testengine.storage.tables import (
+    BookingRecord,
+    CandidateRecord,
+    ExamSessionRecord,
+    SessionInvigilatorRecord,
+    SittingRecord,
+    StaffRecord,
+)
+
+_CANDIDATE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+MAX_CAPACITY = 500
+
+
+def require(actor: Actor, *roles: Role) -> int:
+    """The actor's centre, if their role may do this; Forbidden otherwise."""
+    if actor.role not in roles or actor.centre_id is None:
+        raise Forbidden(f"{actor.role.label}s cannot do this")
+    return actor.centre_id
+
+
+def own_candidate(session: Session, actor: Actor, candidate_id: int) -> CandidateRecord:
+    record = session.get(CandidateRecord, candidate_id)
+    if record is None or record.centre_id != actor.centre_id:
+        raise NotFound("no such candidate")
+    return record
+
+
+def own_session(session: Session, actor: Actor, session_id: int) -> ExamSessionRecord:
+    record = session.get(ExamSessionRecord, session_id)
+    if record is None or record.centre_id != actor.centre_id:
+        raise NotFound("no such session")
+    if actor.role is Role.INVIGILATOR:
+        assigned = session.get(SessionInvigilatorRecord, (session_id, actor.staff_id))
+        if assigned is None:
+            raise NotFound("no such session")
+    return record
+
+
+def _candidate_problems(number: str, name: str) -> list[str]:
+    problems = []
+    if not _CANDIDATE_NUMBER.match(number):
+        problems.append(f"candidate number {number!r}: use 1-32 letters, digits or dashes")
+    if not name.strip() or len(name) > 200:
+        problems.append("name: give the candidate's name (at most 200 characters)")
+    return problems
+
+
+def add_candidate(engine: Engine, actor: Actor, number: str, name: str, now: datetime, client: str = "") -> int:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    number, name = number.strip(), " ".join(name.split())
+    problems = _candidate_problems(number, name)
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        with Session(engine) as session, session.begin():
+            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now)
+            session.add(record)
+            session.flush()
+            audit(session, now, actor.username, "candidate_added", number, {"name": name}, centre, client)
+            assert record.id is not None
+            return record.id
+    except IntegrityError as exc:
+        raise InvalidInput([f"candidate number {number!r} is already registered"]) from exc
+
+
+def update_candidate(engine: Engine, actor: Actor, candidate_id: int, number: str, name: str, now: datetime, client: str = "") -> None:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    number, name = number.strip(), " ".join(name.split())
+    problems = _candidate_problems(number, name)
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        with Session(engine) as session, session.begin():
+            record = own_candidate(session, actor, candidate_id)
+            before = {"candidate_number": record.candidate_number, "name": record.name}
+            record.candidate_number, record.name = number, name
+            session.add(record)
+            session.flush()
+            audit(session, now, actor.username, "candidate_edited", number, {"before": before}, centre, client)
+    except IntegrityError as exc:
+        raise InvalidInput([f"candidate number {number!r} is already registered"]) from exc
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+
+
+def import_candidates(
+    engine: Engine, actor: Actor, policy: ConductPolicy, text: str, now: datetime, client: str = ""
+) -> ImportResult:
+    """Add candidates from CSV (candidate_number,name[,extra_time_percent,extra_time_reference]).
+
+    All or nothing: if any row is wrong, nothing is added and every wrong row is named.
+    """
+    centre = require(actor, Role.CENTRE_ADMIN)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    missing = {"candidate_number", "name"} - columns
+    if missing:
+        raise InvalidInput([f"the header row needs the columns candidate_number and name (missing: {', '.join(sorted(missing))})"])
+    rows = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        number, name = row.get("candidate_number", ""), row.get("name", "")
+        here = [f"row {line}: {p}" for p in _candidate_problems(number, name)]
+        if number in seen:
+            here.append(f"row {line}: candidate number {number!r} is also on row {seen[number]}")
+        seen.setdefault(number, line)
+        extra_text = row.get("extra_time_percent", "") or "0"
+        if not extra_text.isdigit():
+            here.append(f"row {line}: extra_time_percent {extra_text!r} is not a whole number")
+            extra = 0
+        else:
+            extra = int(extra_text)
+        arrangements = Arrangements(extra_time_percent=extra, extra_time_reference=row.get("extra_time_reference", ""))
+        here += [f"row {line}: {p}" for p in arrangement_problems(policy, arrangements)]
+        problems += here
+        rows.append((number, " ".join(name.split()), arrangements))
+    if not rows and not problems:
+        problems.append("the file has a header but no candidates")
+    with Session(engine) as session, session.begin():
+        taken = set(session.exec(select(CandidateRecord.candidate_number).where(col(CandidateRecord.candidate_number).in_(seen))))
+        problems += [f"row {seen[n]}: candidate number {n!r} is already registered" for n in sorted(taken)]
+        if problems:
+            raise InvalidInput(problems)
+        for number, name, arrangements in rows:
+            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now)
+            session.add(record)
+            session.flush()
+            assert record.id is not None
+            if arrangements.any:
+                save_arrangements(session, record.id, arrangements, actor.username, now)
+        audit(session, now, actor.username, "candidates_imported", f"{len(rows)} candidates", {}, centre, client)
+    return ImportResult(len(rows))
+
+
+def set_arrangements(
+    engine: Engine, actor: Actor, policy: ConductPolicy, candidate_id: int, arrangements: Arrangements, now: datetime, client: str = ""
+) -> None:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    problems = arrangement_problems(policy, arrangements)
+    if problems:
+        raise InvalidInput(problems)
+    with Session(engine) as session, session.begin():
+        candidate = own_candidate(session, actor, candidate_id)
+        before = arrangements_of(session, candidate_id)
+        save_arrangements(session, candidate_id, arrangements, actor.username, now)
+        audit(
+            session, now, actor.username, "arrangements_set", candidate.candidate_number,
+            {"before": before.summary(), "after": arrangements.summary(), "reference": arrangements.extra_time_reference},
+            centre, client,
+        )
+
+
+def create_session(
+    engine: Engine,
+    actor: Actor,
+    catalogue: Catalogue,
+    unit: str,
+    on: date,
+    start_time: str,
+    room: str,
+    capacity: int,
+    invigilators: list[int],
+    now: datetime,
+    practice: bool = False,
+    client: str = "",
+) -> int:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    problems = []
+    try:
+        unit_number = catalogue.unit(unit).number
+    except LookupError as exc:
+        problems.append(str(exc.args[0]))
+        unit_number = 0
+    if not _TIME.match(start_time):
+        problems.append(f"start time {start_time!r}: use HH:MM, e.g. 09:30")
+    if not room.strip():
+        problems.append("room: say where the session is held")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        problems.append(f"capacity must be 1-{MAX_CAPACITY}")
+    if on < now.date():
+        problems.append(f"date {on.isoformat()} is in the past")
+    if not invigilators:
+        problems.append("name at least one invigilator")
+    with Session(engine) as session, session.begin():
+        staff = {s.id: s for s in session.exec(select(StaffRecord).where(col(StaffRecord.id).in_(invigilators)))}
+        for staff_id in invigilators:
+            member = staff.get(staff_id)
+            if member is None or member.centre_id != centre or member.role not in (Role.INVIGILATOR.value, Role.CENTRE_ADMIN.value):
+                problems.append(f"staff member {staff_id} is not an invigilator of this centre")
+        if problems:
+            raise InvalidInput(problems)
+        record = ExamSessionRecord(
+            centre_id=centre, unit=unit_number, date=on.isoformat(), start_time=start_time, room=room.strip(),
+            capacity=capacity, practice=practice, created_at=now,
+        )
+        session.add(record)
+        session.flush()
+        assert record.id is not None
+        for staff_id in sorted(set(invigilators)):
+            session.add(SessionInvigilatorRecord(session_id=record.id, staff_id=staff_id))
+        audit(session, now, actor.username, "session_created", f"session {record.id}",
+              {"unit": unit_number, "date": record.date, "start": start_time, "room": record.room, "practice": practice}, centre, client)
+        return record.id
+
+
+def book_candidate(
+    engine: Engine,
+    actor: Actor,
+    policy: ConductPolicy,
+    catalogue: Catalogue,
+    session_id: int,
+    candidate_id: int,
+    now: datetime,
+    rng: random.Random,
+    seat: str = "",
+    client: str = "",
+) -> str:
+    """Book the candidate on the session (A1) under the resit policy; returns the keycode (A4)."""
+    centre = require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session, session.begin():
+        exam = own_session(session, actor, session_id)
+        candidate = own_candidate(session, actor, candidate_id)
+        assert exam.id is not None and candidate.id is not None
+        booked = session.exec(select(BookingRecord).where(BookingRecord.session_id == session_id)).all()
+        if any(b.candidate_id == candidate_id for b in booked):
+            raise InvalidInput([f"{candidate.name} is already booked on this session"])
+        if len(booked) >= exam.capacity:
+            raise InvalidInput([f"the session is full ({exam.capacity} candidates)"])
+        if not exam.practice:
+            label = catalogue.unit(exam.unit).bank.unit.label
+            try:
+                check_booking(policy, label, date.fromisoformat(exam.date), _history(session, candidate.id, exam.unit))
+            except BookingRefused as refusal:
+                raise InvalidInput([f"{candidate.name} cannot be booked: {refusal}"]) from refusal
+        taken = set(session.exec(select(BookingRecord.keycode)))
+        keycode = new_keycode(rng)
+        while keycode in taken:  # 39 bits: a clash is rare, and each draw is fresh
+            keycode = new_keycode(rng)
+        booking = BookingRecord(session_id=session_id, candidate_id=candidate_id, keycode=keycode, seat=seat.strip(), created_at=now)
+        session.add(booking)
+        session.flush()
+        session.add(
+            SittingRecord(
+                candidate_id=candidate_id, booking_id=booking.id, unit=exam.unit, status="booked",
+                practice=exam.practice, created_at=now,
+            )
+        )
+        audit(session, now, actor.username, "candidate_booked", candidate.candidate_number, {"session": session_id, "seat": seat}, centre, client)
+        return keycode
+
+
+def _history(session: Session, candidate_id: int, unit: int) -> list[PastOutcome]:
+    """The candidate's earlier live bookings of the unit, each with its outcome or None."""
+    rows = session.exec(
+        select(SittingRecord, ExamSessionRecord)
+        .join(BookingRecord, col(BookingRecord.id) == SittingRecord.booking_id)
+        .join(ExamSessionRecord, col(ExamSessionRecord.id) == BookingRecord.session_id)
+        .where(SittingRecord.candidate_id == candidate_id, SittingRecord.unit == unit, col(SittingRecord.practice).is_(False))
+    ).all()
+    history = []
+    for sitting, exam in rows:
+        assert sitting.id is not None
+        outcome: str | None = None
+        if sitting.status == "absent":
+            outcome = "absent"
+        elif sitting.status == "voided":
+            outcome = "void"
+        elif sitting.status in ("submitted", "abandoned"):
+            results = result_history(session, sitting.id)
+            outcome = results[-1].outcome if results else None
+        history.append(PastOutcome(date.fromisoformat(exam.date), outcome))
+    return history
