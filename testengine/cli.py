@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import sys
 from collections.abc import Callable
@@ -15,16 +16,16 @@ import click
 
 from testengine.domain.problems import DataError
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
-from testengine.services.banks import bank_stats, validate_banks
-from testengine.services.lint import lint_bank
+from testengine.services.banks import bank_stats, export_bank, validate_banks
+from testengine.services.lint import lint_bank, lint_policy
 from testengine.services.blueprints import check_blueprint
 from testengine.services.catalogue import Catalogue, UnknownUnit, load_catalogue
 from testengine.services.simulation import simulate_sittings
 from testengine.services.walkthrough import walkthrough
 from testengine.settings import Settings
-from testengine.storage.database import open_database
-from testengine.storage.item_records import bank_to_json
-from testengine.storage.lint_policy_file import read_lint_policy
+from testengine.services.demo import DEMO_LOGINS, create_ready_session, demo_session_today
+from testengine.services.errors import InvalidInput
+from testengine.services.runtime import open_engine, open_runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +53,8 @@ def _handles_errors(command: F) -> F:
             sys.exit(1)
         except AssemblyError as exc:
             _fail("cannot assemble a form:\n" + "\n".join(f"  {r}" for r in exc.reasons))
+        except InvalidInput as exc:
+            _fail("error:\n" + "\n".join(f"  {m}" for m in exc.messages))
         except (UnknownUnit, LookupError, ValueError) as exc:
             _fail(f"error: {exc.args[0] if exc.args else exc}")
 
@@ -137,7 +140,7 @@ def _stats_text(stats: dict[str, Any]) -> str:
 def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
     """Item-quality checks (item_banks/lint.yaml); exit 1 if there are errors, list warnings."""
     catalogue = _catalogue(settings)
-    policy = read_lint_policy(settings.item_banks)
+    policy = lint_policy(settings.item_banks)
     packages = [catalogue.unit(unit)] if unit else list(catalogue.units.values())
     reports = [lint_bank(p.bank, policy) for p in packages]
     if as_json:
@@ -162,7 +165,7 @@ def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
 @_handles_errors
 def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> None:
     """Write every item of a unit with all its fields (for review and analysts' tools)."""
-    text = json.dumps(bank_to_json(_catalogue(settings).unit(unit).bank), indent=2, ensure_ascii=False)
+    text = json.dumps(export_bank(_catalogue(settings).unit(unit).bank), indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
     else:
@@ -224,7 +227,7 @@ def _check_text(report: dict[str, Any]) -> str:
 def assemble(settings: Settings, unit: str, seed: int | None, exclude_seen: str | None, as_json: bool) -> None:
     """Assemble, freeze and store one form of a unit's test."""
     catalogue = _catalogue(settings)
-    engine = open_database(settings.database_url)
+    engine = open_engine(settings)
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else seed
     stored = assemble_form(engine, Assembler(catalogue), unit, seed, _now(), exclude_seen)
     form = stored.form
@@ -282,7 +285,7 @@ def _form_text(data: dict[str, Any]) -> str:
 def simulate(settings: Settings, unit: str, candidates: int, seed: int, as_json: bool) -> None:
     """Simulated candidates sit, are marked and stored: demo data for later screens."""
     catalogue = _catalogue(settings)
-    engine = open_database(settings.database_url)
+    engine = open_engine(settings)
     summary = simulate_sittings(engine, Assembler(catalogue), unit, candidates, seed, _now())
     data = {
         "unit": summary.unit,
@@ -315,6 +318,86 @@ def demo(settings: Settings, seed: int) -> None:
         click.echo(line)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Create the demo centre, its logins and today's demo session, and print them.")
+@click.pass_obj
+@_handles_errors
+def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
+    """Run the web application (one process; SQLite has one writer)."""
+    import uvicorn
+
+    from testengine.web.app import create_app
+
+    base = f"http://{host}:{port}"
+    if demo:
+        runtime = open_runtime(settings)
+        ready = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, _now(), random.SystemRandom())
+        runtime.engine.dispose()
+        click.echo(f"testengine is starting at {base}/")
+        click.echo(f"  candidates: {base}/candidate")
+        click.echo(f"  staff:      {base}/staff/sign-in")
+        click.echo("Demo staff logins (username / password):")
+        for username, role, _, password in DEMO_LOGINS:
+            click.echo(f"  {username:<12} {password:<28} {role.label}")
+        click.echo(f"Today's demo session: Unit {ready.unit}, {len(ready.candidates)} candidates. Keycodes:")
+        for booked in ready.candidates:
+            extra = f" ({booked.extra_time_percent}% extra time)" if booked.extra_time_percent else ""
+            click.echo(f"  {booked.keycode}  {booked.candidate_number}  {booked.name}{extra}")
+        click.echo(f"Sign in as invigilator and open {base}/staff/sessions/{ready.session_id} to unlock the room.")
+    else:
+        click.echo(f"testengine is starting at {base}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=True)
+
+
+@main.group()
+def session() -> None:
+    """Exam sessions."""
+
+
+@session.command("create")
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--candidates", type=click.IntRange(1, 500), required=True, help="How many new candidates to book.")
+@click.option("--extra-time", "extra_time", type=click.IntRange(0, 100), multiple=True, metavar="PCT",
+              help="Extra time for the first candidates, one figure each (repeatable).")
+@click.option("--practice", is_flag=True, help="A practice session (non-live items, feedback after).")
+@click.option("--centre", default="DEMO01", show_default=True, help="Centre code.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the server is, for console_url.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def session_create(
+    settings: Settings, unit: str, candidates: int, extra_time: tuple[int, ...], practice: bool, centre: str, base_url: str, as_json: bool
+) -> None:
+    """Create a session today with booked candidates, and print its logins and keycodes."""
+    runtime = open_runtime(settings)
+    ready = create_ready_session(
+        runtime.engine, runtime.catalogue, runtime.policy, centre, unit, candidates, list(extra_time), practice, _now(), random.SystemRandom()
+    )
+    data = {
+        "session_id": ready.session_id,
+        "unit": ready.unit,
+        "practice": ready.practice,
+        "console_url": f"{base_url.rstrip('/')}/staff/sessions/{ready.session_id}",
+        "candidate_url": f"{base_url.rstrip('/')}/candidate",
+        "username": ready.invigilator,
+        "password": ready.password,
+        "candidates": [
+            {"candidate_number": c.candidate_number, "name": c.name, "keycode": c.keycode, "extra_time_percent": c.extra_time_percent}
+            for c in ready.candidates
+        ],
+    }
+    _emit(
+        data,
+        as_json,
+        lambda d: "\n".join(
+            [f"session {d['session_id']} (unit {d['unit']}): {d['console_url']}", f"invigilator: {d['username']} / {d['password']}"]
+            + [f"  {c['keycode']}  {c['candidate_number']}  {c['name']}" for c in d["candidates"]]
+        ),
+    )
+
+
 @main.group()
 def db() -> None:
     """The database."""
@@ -324,5 +407,5 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Create or migrate the database at TESTENGINE_DATABASE_URL to the newest schema."""
-    open_database(settings.database_url)
+    open_engine(settings)
     click.echo(f"database at {settings.database_url} is up to date")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,3 +37,16 @@ class Settings:
             invigilation=Path(environ.get("TESTENGINE_INVIGILATION") or PROJECT_ROOT / "invigilation"),
             secret_keys=tuple(k.strip() for k in environ.get("TESTENGINE_SECRET_KEYS", "").split(",") if k.strip()),
         )
+
+
+def signing_keys(settings: Settings) -> tuple[str, ...]:
+    """The configured keys, or one random key kept (owner-only) in the user's data folder so
+    that signed cookies survive a restart of a single demo server."""
+    if settings.secret_keys:
+        return settings.secret_keys
+    path = Path(user_data_dir("testengine")) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return (path.read_text().strip(),)

@@ -20,7 +20,7 @@ def indented_commands() -> list[str]:
 
 def test_the_readme_opens_with_the_run_command_and_the_test_command():
     run, test = indented_commands()[:2]
-    assert run.endswith("testengine demo")
+    assert run.endswith("testengine serve --demo")
     assert "pytest" in test
 
 

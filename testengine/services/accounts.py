@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from testengine.domain.centres import Actor, Role
 from testengine.storage.centres import audit, failed_logins_since, find_staff, record_failed_login
+from testengine.storage.sitting_events import aware
 from testengine.storage.tables import StaffRecord
 
 _hasher = PasswordHasher()
@@ -71,29 +72,36 @@ def add_staff(
 
 
 def sign_in(engine: Engine, username: str, password: str, now: datetime, client: str) -> SignedIn:
-    username = username.strip().lower()
-    keys = [f"staff:{username}", f"client:{client}"]
+    """A refusal is raised after the transaction commits, so the failed attempt is counted."""
     with Session(engine) as session, session.begin():
-        since = now - WINDOW
-        by_account = failed_logins_since(session, keys[0], since)
-        by_client = failed_logins_since(session, keys[1], since)
-        if len(by_account) >= MAX_FAILURES_PER_ACCOUNT or len(by_client) >= MAX_FAILURES_PER_CLIENT:
-            recent = by_account if len(by_account) >= MAX_FAILURES_PER_ACCOUNT else by_client
-            wait = max(1, int((min(recent) + WINDOW - now).total_seconds() // 60) + 1)
-            raise SignInRefused(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait > 1 else ''}.")
-        record = find_staff(session, username)
-        try:
-            _hasher.verify(record.password_hash if record else _UNKNOWN, password)
-            ok = record is not None and record.active
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or record is None:
-            record_failed_login(session, keys, now)
-            raise SignInRefused("Sign-in failed. Check the username and password.")
-        if _hasher.check_needs_rehash(record.password_hash):
-            record.password_hash = _hasher.hash(password)
-        audit(session, now, record.username, "signed_in", record.username, {}, record.centre_id, client)
-        return SignedIn(actor_of(record), record.session_version)
+        outcome = _sign_in(session, username.strip().lower(), password, now, client)
+    if isinstance(outcome, SignInRefused):
+        raise outcome
+    return outcome
+
+
+def _sign_in(session: Session, username: str, password: str, now: datetime, client: str) -> SignedIn | SignInRefused:
+    keys = [f"staff:{username}", f"client:{client}"]
+    since = now - WINDOW
+    by_account = failed_logins_since(session, keys[0], since)
+    by_client = failed_logins_since(session, keys[1], since)
+    if len(by_account) >= MAX_FAILURES_PER_ACCOUNT or len(by_client) >= MAX_FAILURES_PER_CLIENT:
+        recent = by_account if len(by_account) >= MAX_FAILURES_PER_ACCOUNT else by_client
+        wait = max(1, int((min(aware(t) for t in recent) + WINDOW - now).total_seconds() // 60) + 1)
+        return SignInRefused(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait > 1 else ''}.")
+    record = find_staff(session, username)
+    try:
+        _hasher.verify(record.password_hash if record else _UNKNOWN, password)
+        ok = record is not None and record.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or record is None:
+        record_failed_login(session, keys, now)
+        return SignInRefused("Sign-in failed. Check the username and password.")
+    if _hasher.check_needs_rehash(record.password_hash):
+        record.password_hash = _hasher.hash(password)
+    audit(session, now, record.username, "signed_in", record.username, {}, record.centre_id, client)
+    return SignedIn(actor_of(record), record.session_version)
 
 
 def current_actor(engine: Engine, staff_id: int, session_version: int) -> Actor | None:

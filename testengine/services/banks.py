@@ -11,6 +11,7 @@ from testengine.domain.items import ItemStatus
 from testengine.domain.problems import DataError, Problem
 from testengine.services.catalogue import load_catalogue, unit_folders
 from testengine.storage.bank_files import SPECIFICATION_FILE, read_bank
+from testengine.storage.item_records import bank_to_json
 from testengine.storage.yaml_documents import display_path
 
 
@@ -32,6 +33,11 @@ def validate_banks(path: Path, blueprints: Path) -> list[Problem]:
             return [p for p in exc.problems if p.file in wanted]
         return exc.problems
     return []
+
+
+def export_bank(bank: Bank) -> dict[str, Any]:
+    """The whole bank as JSON-ready data: specification, item sets, every item with every field."""
+    return bank_to_json(bank)
 
 
 def bank_stats(bank: Bank) -> dict[str, Any]:

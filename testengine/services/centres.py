@@ -301,3 +301,79 @@ def _history(session: Session, candidate_id: int, unit: int) -> list[PastOutcome
             outcome = results[-1].outcome if results else None
         history.append(PastOutcome(date.fromisoformat(exam.date), outcome))
     return history
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: int
+    unit: int
+    unit_title: str
+    date: str
+    start_time: str
+    room: str
+    booked: int
+    capacity: int
+    practice: bool
+
+
+@dataclass(frozen=True)
+class CandidateSummary:
+    candidate_id: int
+    candidate_number: str
+    name: str
+    arrangements: Arrangements
+
+
+@dataclass(frozen=True)
+class StaffSummary:
+    staff_id: int
+    username: str
+    display_name: str
+    role: Role
+
+
+def list_sessions(engine: Engine, actor: Actor, catalogue: Catalogue) -> list[SessionSummary]:
+    """The centre's sessions, newest first; an invigilator sees only the sessions they are on."""
+    centre = require(actor, Role.CENTRE_ADMIN, Role.INVIGILATOR)
+    with Session(engine) as session:
+        query = select(ExamSessionRecord).where(ExamSessionRecord.centre_id == centre)
+        if actor.role is Role.INVIGILATOR:
+            query = query.join(SessionInvigilatorRecord, col(SessionInvigilatorRecord.session_id) == ExamSessionRecord.id).where(
+                SessionInvigilatorRecord.staff_id == actor.staff_id
+            )
+        exams = session.exec(query.order_by(col(ExamSessionRecord.date).desc(), col(ExamSessionRecord.start_time).desc())).all()
+        counts: dict[int, int] = {}
+        for booking in session.exec(select(BookingRecord).where(col(BookingRecord.session_id).in_([e.id for e in exams]))):
+            counts[booking.session_id] = counts.get(booking.session_id, 0) + 1
+        return [
+            SessionSummary(
+                e.id or 0, e.unit, catalogue.unit(e.unit).bank.unit.title, e.date, e.start_time, e.room,
+                counts.get(e.id or 0, 0), e.capacity, e.practice,
+            )
+            for e in exams
+        ]
+
+
+def list_candidates(engine: Engine, actor: Actor) -> list[CandidateSummary]:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session:
+        records = session.exec(
+            select(CandidateRecord).where(CandidateRecord.centre_id == centre).order_by(col(CandidateRecord.candidate_number))
+        ).all()
+        return [CandidateSummary(c.id or 0, c.candidate_number, c.name, arrangements_of(session, c.id or 0)) for c in records]
+
+
+def get_candidate(engine: Engine, actor: Actor, candidate_id: int) -> CandidateSummary:
+    require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session:
+        record = own_candidate(session, actor, candidate_id)
+        return CandidateSummary(record.id or 0, record.candidate_number, record.name, arrangements_of(session, candidate_id))
+
+
+def list_invigilators(engine: Engine, actor: Actor) -> list[StaffSummary]:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session:
+        staff = session.exec(
+            select(StaffRecord).where(StaffRecord.centre_id == centre, col(StaffRecord.active).is_(True)).order_by(col(StaffRecord.username))
+        ).all()
+        return [StaffSummary(s.id or 0, s.username, s.display_name, Role(s.role)) for s in staff]

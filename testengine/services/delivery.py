@@ -118,6 +118,8 @@ class QuestionView:
     response: Any
     flagged: bool
     navigator: tuple[NavigatorEntry, ...]
+    sequence: int  # of the saved answer to this question
+    latest_sequence: int  # the highest of any answer in the sitting
 
 
 @dataclass(frozen=True)
@@ -159,34 +161,44 @@ class ResultView:
 
 
 def keycode_login(engine: Engine, keycode: str, now: datetime, client: str, device: str) -> CandidateSession:
-    """Open the sitting a keycode belongs to in this browser (B1, B4, D8)."""
+    """Open the sitting a keycode belongs to in this browser (B1, B4, D8).
+
+    A refusal is raised only after the transaction commits, so that the failed attempt (for
+    rate limiting) and any blocked log-in (for the invigilator's log) are kept.
+    """
     with Session(engine) as session, session.begin():
-        key = f"keycode:{client}"
-        if len(failed_logins_since(session, key, now - KEYCODE_WINDOW)) >= MAX_KEYCODE_FAILURES:
-            raise LoginRefused("Too many keycodes were not recognised from this computer. Ask the invigilator.")
-        booking = session.exec(select(BookingRecord).where(BookingRecord.keycode == keycode)).first()
-        exam = session.get(ExamSessionRecord, booking.session_id) if booking else None
-        sitting = session.exec(select(SittingRecord).where(SittingRecord.booking_id == booking.id)).first() if booking else None
-        if booking is None or exam is None or sitting is None:
-            record_failed_login(session, [key], now)
-            raise LoginRefused("That keycode was not recognised. Check it against your slip, or ask the invigilator.")
-        if date.fromisoformat(exam.date) != now.astimezone(CENTRE_TIME).date():
-            raise LoginRefused(f"This keycode is for a session on {exam.date}, not today.")
-        state = state_of(session, sitting.id or 0)
-        if state.status in FINAL:
-            append_event(session, sitting, Event(Kind.LOGIN_BLOCKED, now, "candidate", "keycode used again after the sitting ended"), client)
-            raise LoginRefused("This keycode has already been used for a test that has ended. Ask the invigilator.")
-        if sitting.device is not None:
-            if not state.relogin_approved:
-                append_event(session, sitting, Event(Kind.LOGIN_BLOCKED, now, "candidate", "keycode already in use on another workstation"), client)
-                raise LoginRefused("This test is already open on another computer. Ask the invigilator to approve a new log-in.")
-            append_event(session, sitting, Event(Kind.RELOGGED_IN, now, "candidate", "logged in again after approval"), client)
-        elif state.status is Status.BOOKED:
-            append_event(session, sitting, Event(Kind.LOGGED_IN, now, "candidate"), client)
-        sitting.device = device
-        session.add(sitting)
-        assert sitting.id is not None
-        return CandidateSession(sitting.id, device)
+        outcome = _login(session, keycode, now, client, device)
+    if isinstance(outcome, LoginRefused):
+        raise outcome
+    return outcome
+
+
+def _login(session: Session, keycode: str, now: datetime, client: str, device: str) -> CandidateSession | LoginRefused:
+    key = f"keycode:{client}"
+    if len(failed_logins_since(session, key, now - KEYCODE_WINDOW)) >= MAX_KEYCODE_FAILURES:
+        return LoginRefused("Too many keycodes were not recognised from this computer. Ask the invigilator.")
+    booking = session.exec(select(BookingRecord).where(BookingRecord.keycode == keycode)).first()
+    exam = session.get(ExamSessionRecord, booking.session_id) if booking else None
+    sitting = session.exec(select(SittingRecord).where(SittingRecord.booking_id == booking.id)).first() if booking else None
+    if booking is None or exam is None or sitting is None or sitting.id is None:
+        record_failed_login(session, [key], now)
+        return LoginRefused("That keycode was not recognised. Check it against your slip, or ask the invigilator.")
+    if date.fromisoformat(exam.date) != now.astimezone(CENTRE_TIME).date():
+        return LoginRefused(f"This keycode is for a session on {exam.date}, not today.")
+    state = state_of(session, sitting.id)
+    if state.status in FINAL:
+        append_event(session, sitting, Event(Kind.LOGIN_BLOCKED, now, "candidate", "keycode used again after the sitting ended"), client)
+        return LoginRefused("This keycode has already been used for a test that has ended. Ask the invigilator.")
+    if sitting.device is not None:
+        if not state.relogin_approved:
+            append_event(session, sitting, Event(Kind.LOGIN_BLOCKED, now, "candidate", "keycode already in use on another workstation"), client)
+            return LoginRefused("This test is already open on another computer. Ask the invigilator to approve a new log-in.")
+        append_event(session, sitting, Event(Kind.RELOGGED_IN, now, "candidate", "logged in again after approval"), client)
+    elif state.status is Status.BOOKED:
+        append_event(session, sitting, Event(Kind.LOGGED_IN, now, "candidate"), client)
+    sitting.device = device
+    session.add(sitting)
+    return CandidateSession(sitting.id, device)
 
 
 def _own(session: Session, who: CandidateSession) -> SittingRecord:
@@ -336,6 +348,8 @@ def question_view(engine: Engine, who: CandidateSession, position: int, now: dat
                 )
                 for i in form.items
             ),
+            sequence=current.sequence if current else 0,
+            latest_sequence=max((r.sequence for r in responses.values()), default=0),
         )
 
 

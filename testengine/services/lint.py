@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import mean
 from typing import Any
 
 from testengine.domain.banks import Bank
 from testengine.domain.item_writing import Finding, LintPolicy, Severity, bank_findings
 from testengine.psychometrics.item_text import reading_grade, similar_stems
+from testengine.storage.lint_policy_file import read_lint_policy
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class LintReport:
                 for f in self.findings
             ],
         }
+
+
+def lint_policy(item_banks: Path) -> LintPolicy:
+    """The thresholds in item_banks/lint.yaml."""
+    return read_lint_policy(item_banks)
 
 
 def lint_bank(bank: Bank, policy: LintPolicy) -> LintReport:

@@ -1,0 +1,146 @@
+"""create_app(settings): the one factory. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from testengine.services.delivery import submit_overdue
+from testengine.services.runtime import Runtime, open_runtime
+from testengine.settings import Settings, signing_keys
+from testengine.web import candidate, staff
+from testengine.web.context import AppContext, render
+from testengine.web.cookies import CookieJar
+
+HERE = Path(__file__).parent
+log = logging.getLogger("testengine")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SecurityHeaders:
+    """No inline script anywhere, no framing, and question pages never cached (F6)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers += [
+                    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                     b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                if not scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    rng: random.Random | None = None,
+    sweep_seconds: float = 1.0,
+    runtime: Runtime | None = None,
+) -> Starlette:
+    """The ASGI app. `clock` and `rng` are parameters so that tests control time and chance;
+    `sweep_seconds` is how often running sittings past their deadline are submitted (0: never,
+    for tests that drive the sweep themselves); `runtime`, if given, is used instead of opening
+    the database and reading the files again."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = runtime or open_runtime(settings)
+        engine = opened.engine
+        app.state.ctx = AppContext(
+            settings=settings,
+            engine=engine,
+            catalogue=opened.catalogue,
+            assembler=opened.assembler,
+            policy=opened.policy,
+            cookies=CookieJar(signing_keys(settings)),
+            templates=templates,
+            clock=clock,
+            rng=rng or random.SystemRandom(),
+        )
+        sweeper = asyncio.create_task(_sweep(app.state.ctx, sweep_seconds)) if sweep_seconds > 0 else None
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            if runtime is None:
+                engine.dispose()
+
+    routes = [
+        Route("/", home),
+        *candidate.routes,
+        *staff.routes,
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+TITLES = {400: "Something was wrong with that request", 403: "Not allowed", 404: "Page not found", 405: "Not allowed",
+          413: "Too large", 500: "Something went wrong"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if exc.detail and exc.detail != TITLES.get(exc.status_code) else "Go back and try again."
+    if request.url.path.startswith(("/candidate/answers", "/candidate/flag", "/candidate/focus", "/candidate/clock")):
+        return JSONResponse({"message": message}, status_code=exc.status_code)
+    title = TITLES.get(exc.status_code, "Something went wrong")
+    return render(request, "error.html", {"title": title, "message": message, "csrf": ""}, exc.status_code)
+
+
+async def _sweep(ctx: AppContext, seconds: float) -> None:
+    """Submit sittings whose time is up, whether or not a browser is open (F2)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            submitted = await run_in_threadpool(submit_overdue, ctx.engine, ctx.clock())
+            if submitted:
+                log.info("submitted %d sitting(s) at their deadline", len(submitted))
+        except Exception:  # the sweep must outlive one bad sitting; the error is logged
+            log.exception("deadline sweep failed")
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html", {})

@@ -1,0 +1,70 @@
+"""What every handler needs: the app's services and settings, rendering, and request checks."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from testengine.domain.conduct import ConductPolicy
+from testengine.services.assembly import Assembler
+from testengine.services.catalogue import Catalogue
+from testengine.settings import Settings
+from testengine.web.cookies import CookieJar, csrf_matches
+
+MAX_FORM_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    catalogue: Catalogue
+    assembler: Assembler
+    policy: ConductPolicy
+    cookies: CookieJar
+    templates: Jinja2Templates
+    clock: Callable[[], datetime]
+    rng: random.Random
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def render(request: Request, template: str, values: dict[str, Any], status_code: int = 200) -> Response:
+    return context(request).templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+async def checked_form(request: Request, expected_csrf: str | None) -> dict[str, Any]:
+    """The posted form, after the CSRF check (403 without a matching token) and a size limit."""
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_FORM_BYTES:
+        raise HTTPException(413, "That request is too large.")
+    form = await request.form()
+    given = request.headers.get("X-CSRF-Token") or form.get("csrf_token")
+    if not csrf_matches(expected_csrf, str(given) if given else None):
+        raise HTTPException(403, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+    return {key: form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key) for key in form.keys()}
+
+
+def check_csrf_header(request: Request, expected_csrf: str | None) -> None:
+    if not csrf_matches(expected_csrf, request.headers.get("X-CSRF-Token")):
+        raise HTTPException(403, "Missing or wrong CSRF token.")

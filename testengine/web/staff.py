@@ -1,0 +1,320 @@
+"""Staff pages: sign in and out, the centre's candidates and sessions, bookings and keycode
+slips, the attendance register and seating plan, and unlocking a room."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from testengine.domain.centres import Actor, Arrangements, Role
+from testengine.services import accounts, centres, invigilation
+from testengine.services.errors import Forbidden, InvalidInput, NotFound
+from testengine.web.context import checked_form, client_address, context, is_htmx, render
+from testengine.web.cookies import ANONYMOUS, STAFF
+
+MAX_CSV_BYTES = 1024 * 1024
+
+
+def _go(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def _staff(request: Request) -> tuple[Actor, str] | None:
+    ctx = context(request)
+    data = ctx.cookies.read(request, STAFF)
+    if not data or not isinstance(data.get("id"), int) or not isinstance(data.get("v"), int):
+        return None
+    actor = await run_in_threadpool(accounts.current_actor, ctx.engine, data["id"], data["v"])
+    return (actor, str(data["csrf"])) if actor else None
+
+
+def _page(request: Request, template: str, actor: Actor, csrf: str, values: dict[str, Any], status_code: int = 200) -> Response:
+    return render(request, template, {**values, "actor": actor, "csrf": csrf, "Role": Role}, status_code)
+
+
+def _problem(request: Request, actor: Actor, csrf: str, exc: Exception) -> Response:
+    status = 404 if isinstance(exc, NotFound) else 403
+    return _page(request, "staff/problem.html", actor, csrf, {"message": str(exc)}, status)
+
+
+async def sign_in(request: Request) -> Response:
+    ctx = context(request)
+    anonymous = ctx.cookies.read(request, ANONYMOUS)
+    if request.method == "GET":
+        token = str(anonymous["csrf"]) if anonymous else secrets.token_urlsafe(24)
+        response = render(request, "staff/sign_in.html", {"csrf": token, "error": None})
+        ctx.cookies.write(request, response, ANONYMOUS, {"csrf": token})
+        return response
+    form = await checked_form(request, str(anonymous["csrf"]) if anonymous else None)
+    try:
+        signed = await run_in_threadpool(
+            accounts.sign_in, ctx.engine, str(form.get("username") or ""), str(form.get("password") or ""), ctx.clock(), client_address(request)
+        )
+    except accounts.SignInRefused as refused:
+        values = {"csrf": str(anonymous["csrf"]) if anonymous else "", "error": str(refused), "username": form.get("username", "")}
+        return render(request, "staff/sign_in.html", values, 400)
+    response = _go("/staff")
+    ctx.cookies.write(request, response, STAFF, {"id": signed.actor.staff_id, "v": signed.session_version})
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    ctx = context(request)
+    found = await _staff(request)
+    if found is not None:
+        actor, csrf = found
+        await checked_form(request, csrf)
+        await run_in_threadpool(accounts.sign_out, ctx.engine, actor.staff_id, ctx.clock(), client_address(request))
+    response = _go("/staff/sign-in")
+    ctx.cookies.clear(response, STAFF)
+    return response
+
+
+async def dashboard(request: Request) -> Response:
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    sessions = []
+    if actor.role in (Role.CENTRE_ADMIN, Role.INVIGILATOR):
+        sessions = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
+    return _page(request, "staff/dashboard.html", actor, csrf, {"sessions": sessions})
+
+
+async def candidates(request: Request) -> Response:
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    try:
+        if request.method == "POST":
+            form = await checked_form(request, csrf)
+            values = form
+            try:
+                await run_in_threadpool(
+                    centres.add_candidate, ctx.engine, actor, str(form.get("candidate_number") or ""), str(form.get("name") or ""),
+                    ctx.clock(), client_address(request),
+                )
+                return _go("/staff/candidates?added=1")
+            except InvalidInput as invalid:
+                errors = invalid.messages
+        listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    return _page(
+        request, "staff/candidates.html", actor, csrf,
+        {"candidates": listed, "errors": errors, "form": values, "added": request.query_params.get("added"),
+         "imported": request.query_params.get("imported"), "import_errors": []},
+        400 if errors else 200,
+    )
+
+
+async def import_candidates(request: Request) -> Response:
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    form = await checked_form(request, csrf)
+    upload = form.get("file")
+    try:
+        if upload is None or not hasattr(upload, "read"):
+            raise InvalidInput(["choose a CSV file to import"])
+        data = await upload.read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise InvalidInput(["the file is larger than 1 MB: split it"])
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(["the file is not UTF-8 text: save it as CSV UTF-8"]) from exc
+        result = await run_in_threadpool(centres.import_candidates, ctx.engine, actor, ctx.policy, text, ctx.clock(), client_address(request))
+        return _go(f"/staff/candidates?imported={result.added}")
+    except InvalidInput as invalid:
+        listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
+        return _page(
+            request, "staff/candidates.html", actor, csrf,
+            {"candidates": listed, "errors": [], "form": {}, "import_errors": invalid.messages, "added": None, "imported": None}, 400,
+        )
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+
+
+async def candidate(request: Request) -> Response:
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    candidate_id = int(request.path_params["candidate_id"])
+    errors: list[str] = []
+    try:
+        if request.method == "POST":
+            form = await checked_form(request, csrf)
+            try:
+                if form.get("action") == "details":
+                    await run_in_threadpool(
+                        centres.update_candidate, ctx.engine, actor, candidate_id, str(form.get("candidate_number") or ""),
+                        str(form.get("name") or ""), ctx.clock(), client_address(request),
+                    )
+                else:
+                    extra = str(form.get("extra_time_percent") or "0").strip()
+                    if not extra.isdigit():
+                        raise InvalidInput([f"extra time {extra!r}: give a whole number of per cent"])
+                    arrangements = Arrangements(
+                        extra_time_percent=int(extra),
+                        extra_time_reference=str(form.get("extra_time_reference") or "").strip(),
+                        rest_breaks=form.get("rest_breaks") == "yes",
+                        separate_invigilation=form.get("separate_invigilation") == "yes",
+                        reader=form.get("reader") == "yes",
+                        display_needs=str(form.get("display_needs") or "").strip(),
+                    )
+                    await run_in_threadpool(
+                        centres.set_arrangements, ctx.engine, actor, ctx.policy, candidate_id, arrangements, ctx.clock(), client_address(request)
+                    )
+                return _go(f"/staff/candidates/{candidate_id}?saved=1")
+            except InvalidInput as invalid:
+                errors = invalid.messages
+        shown = await run_in_threadpool(centres.get_candidate, ctx.engine, actor, candidate_id)
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    return _page(
+        request, "staff/candidate.html", actor, csrf,
+        {"candidate": shown, "errors": errors, "saved": request.query_params.get("saved"), "policy": ctx.policy},
+        400 if errors else 200,
+    )
+
+
+async def sessions(request: Request) -> Response:
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    errors: list[str] = []
+    form: dict[str, Any] = {}
+    try:
+        if request.method == "POST":
+            form = await checked_form(request, csrf)
+            try:
+                invigilators = form.get("invigilators") or []
+                ids = [int(i) for i in (invigilators if isinstance(invigilators, list) else [invigilators])]
+                try:
+                    on = date.fromisoformat(str(form.get("date") or ""))
+                except ValueError as exc:
+                    raise InvalidInput([f"date {form.get('date')!r}: use a date such as 2026-11-23"]) from exc
+                capacity = str(form.get("capacity") or "")
+                if not capacity.isdigit():
+                    raise InvalidInput([f"capacity {capacity!r}: give a whole number"])
+                session_id = await run_in_threadpool(
+                    centres.create_session, ctx.engine, actor, ctx.catalogue, str(form.get("unit") or ""), on,
+                    str(form.get("start_time") or ""), str(form.get("room") or ""), int(capacity), ids, ctx.clock(),
+                    form.get("practice") == "yes", client_address(request),
+                )
+                return _go(f"/staff/sessions/{session_id}")
+            except InvalidInput as invalid:
+                errors = invalid.messages
+        listed = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
+        staff = await run_in_threadpool(centres.list_invigilators, ctx.engine, actor) if actor.role is Role.CENTRE_ADMIN else []
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    units = [(p.number, p.bank.unit.title) for p in ctx.catalogue.units.values()]
+    return _page(
+        request, "staff/sessions.html", actor, csrf,
+        {"sessions": listed, "staff": staff, "units": units, "errors": errors, "form": form, "today": ctx.clock().date().isoformat()},
+        400 if errors else 200,
+    )
+
+
+async def exam_session(request: Request) -> Response:
+    """The staff page of one session: bookings, room status and "Unlock all"."""
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    session_id = int(request.path_params["session_id"])
+    errors: list[str] = []
+    notice = None
+    try:
+        if request.method == "POST":
+            form = await checked_form(request, csrf)
+            action = form.get("action")
+            try:
+                if action == "book":
+                    candidate_value = str(form.get("candidate_id") or "")
+                    if not candidate_value.isdigit():
+                        raise InvalidInput(["choose a candidate to book"])
+                    await run_in_threadpool(
+                        centres.book_candidate, ctx.engine, actor, ctx.policy, ctx.catalogue, session_id, int(candidate_value),
+                        ctx.clock(), ctx.rng, str(form.get("seat") or ""), client_address(request),
+                    )
+                    notice = "Candidate booked."
+                elif action == "unlock_all":
+                    count = await run_in_threadpool(invigilation.unlock, ctx.engine, actor, session_id, None, ctx.clock(), client_address(request))
+                    notice = f"Unlocked {count} candidate{'s' if count != 1 else ''}."
+                elif action == "unlock":
+                    count = await run_in_threadpool(
+                        invigilation.unlock, ctx.engine, actor, session_id, [int(str(form.get("sitting_id")))], ctx.clock(), client_address(request)
+                    )
+                    notice = "Candidate unlocked." if count else "Nothing to unlock."
+                elif action == "approve_login":
+                    await run_in_threadpool(
+                        invigilation.approve_relogin, ctx.engine, actor, int(str(form.get("sitting_id"))), str(form.get("reason") or ""),
+                        ctx.clock(), client_address(request),
+                    )
+                    notice = "The candidate may now log in again with their keycode."
+                else:
+                    raise InvalidInput([f"unknown action {action!r}"])
+            except InvalidInput as invalid:
+                errors = invalid.messages
+        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
+        bookable = []
+        if actor.role is Role.CENTRE_ADMIN:
+            booked = {r.candidate_number for r in view.rows}
+            bookable = [c for c in await run_in_threadpool(centres.list_candidates, ctx.engine, actor) if c.candidate_number not in booked]
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    values = {"view": view, "bookable": bookable, "errors": errors, "notice": notice}
+    template = "staff/_room.html" if is_htmx(request) else "staff/session.html"
+    return _page(request, template, actor, csrf, values, 400 if errors else 200)
+
+
+async def session_document(request: Request) -> Response:
+    """Printable: keycode slips (A4), the attendance register and the seating plan (A9)."""
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    document = request.path_params["document"]
+    if document not in ("slips", "register", "seating"):
+        raise HTTPException(404)
+    try:
+        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, int(request.path_params["session_id"]), ctx.clock())
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    return _page(request, f"staff/{document}.html", actor, csrf, {"view": view, "printed_at": ctx.clock()})
+
+
+routes = [
+    Route("/staff/sign-in", sign_in, methods=["GET", "POST"]),
+    Route("/staff/sign-out", sign_out, methods=["POST"]),
+    Route("/staff", dashboard),
+    Route("/staff/candidates", candidates, methods=["GET", "POST"]),
+    Route("/staff/candidates/import", import_candidates, methods=["POST"]),
+    Route("/staff/candidates/{candidate_id:int}", candidate, methods=["GET", "POST"]),
+    Route("/staff/sessions", sessions, methods=["GET", "POST"]),
+    Route("/staff/sessions/{session_id:int}", exam_session, methods=["GET", "POST"]),
+    Route("/staff/sessions/{session_id:int}/{document:str}", session_document),
+]
