@@ -6,6 +6,7 @@ account's session version, which every signed cookie carries, so old cookies sto
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,7 +88,7 @@ def _sign_in(session: Session, username: str, password: str, now: datetime, clie
     by_client = failed_logins_since(session, keys[1], since)
     if len(by_account) >= MAX_FAILURES_PER_ACCOUNT or len(by_client) >= MAX_FAILURES_PER_CLIENT:
         recent = by_account if len(by_account) >= MAX_FAILURES_PER_ACCOUNT else by_client
-        wait = max(1, int((min(aware(t) for t in recent) + WINDOW - now).total_seconds() // 60) + 1)
+        wait = max(1, math.ceil((min(aware(t) for t in recent) + WINDOW - now).total_seconds() / 60))
         return SignInRefused(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait > 1 else ''}.")
     record = find_staff(session, username)
     try:
