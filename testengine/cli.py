@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from testengine.domain.blueprints import Purpose
 from testengine.domain.problems import DataError
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
@@ -181,13 +182,15 @@ def blueprint() -> None:
 @blueprint.command("check")
 @click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
 @click.option("--seconds", default=60.0, show_default=True, help="Solver time limit for the disjoint-forms figure.")
+@click.option("--practice", is_flag=True, help="Check the unit's practice blueprint instead of the live one.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @_handles_errors
-def blueprint_check(settings: Settings, unit: str, seconds: float, as_json: bool) -> None:
+def blueprint_check(settings: Settings, unit: str, seconds: float, practice: bool, as_json: bool) -> None:
     """Pool depth per AC, uncovered amplification, disjoint forms, range of form difficulty."""
     catalogue = _catalogue(settings)
-    report = check_blueprint(Assembler(catalogue), catalogue.unit(unit), seconds)
+    package = catalogue.for_purpose(unit, Purpose.PRACTICE if practice else Purpose.LIVE)
+    report = check_blueprint(Assembler(catalogue), package, seconds)
     _emit(report, as_json, _check_text)
     if not report["feasible"]:
         sys.exit(1)

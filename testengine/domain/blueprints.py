@@ -10,6 +10,13 @@ from testengine.domain.problems import Problem, Source
 from testengine.domain.specification import Unit
 
 
+class Purpose(StrEnum):
+    """Live tests count; practice tests (A15) use released items and give feedback."""
+
+    LIVE = "live"
+    PRACTICE = "practice"
+
+
 class CutMethod(StrEnum):
     FIXED = "fixed"
     ANGOFF = "angoff"
@@ -106,6 +113,7 @@ class Blueprint:
     exposure: ExposureRule
     pass_rule: PassRule
     max_expected_minutes: int | None = None
+    purpose: Purpose = Purpose.LIVE
     type_marks: dict[ItemType, MarkRange] = field(default_factory=dict)
     presentation: Presentation = Presentation()
     source: Source | None = field(default=None, compare=False)
@@ -153,8 +161,10 @@ def blueprint_problems(blueprint: Blueprint, unit: Unit) -> list[Problem]:
             problem(f"AC {criterion}: item range {counts.minimum}-{counts.maximum} must be at least 1, low to high")
     if not blueprint.eligible_statuses:
         problem("no eligible statuses")
-    if ItemStatus.RETIRED in blueprint.eligible_statuses:
-        problem("retired items are never assembled")
+    if blueprint.purpose is Purpose.LIVE and ItemStatus.RETIRED in blueprint.eligible_statuses:
+        problem("retired items are never assembled into live tests")
+    if blueprint.purpose is Purpose.PRACTICE and ItemStatus.LIVE in blueprint.eligible_statuses:
+        problem("practice tests never show live items: use retired (released) items")
     window = blueprint.difficulty
     if not (0 < window.low <= window.high < 1) or window.tolerance < 0:
         problem(f"difficulty window {window.target} +/- {window.tolerance} must lie within 0-1")

@@ -55,13 +55,14 @@ class Assembler:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self._models: dict[int, AssemblyModel] = {}
+        self._models: dict[tuple[int, str], AssemblyModel] = {}
 
     def model(self, package: UnitPackage) -> AssemblyModel:
-        model = self._models.get(package.number)
+        key = (package.number, package.blueprint.purpose.value)
+        model = self._models.get(key)
         if model is None:
             model = AssemblyModel.build(package.bank, package.blueprint)
-            self._models[package.number] = model
+            self._models[key] = model
         return model
 
     def choose(self, package: UnitPackage, seed: int, eligibility: Eligibility = Eligibility()) -> Form:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from testengine.domain.banks import Bank, duplicate_id_problems
-from testengine.domain.blueprints import Blueprint
+from testengine.domain.blueprints import Blueprint, Purpose
 from testengine.domain.problems import DataError, Problem
 from testengine.storage.bank_files import read_bank
 from testengine.storage.blueprint_files import blueprint_path, file_digest, read_blueprint
@@ -34,6 +34,17 @@ class UnknownUnit(LookupError):
 @dataclass(frozen=True)
 class Catalogue:
     units: dict[int, UnitPackage]
+    # Practice tests (A15): the same bank under a practice blueprint, where a unit has one.
+    practice: dict[int, UnitPackage] = field(default_factory=dict)
+
+    def for_purpose(self, ref: str | int, purpose: Purpose) -> UnitPackage:
+        live = self.unit(ref)
+        if purpose is Purpose.LIVE:
+            return live
+        package = self.practice.get(live.number)
+        if package is None:
+            raise UnknownUnit(f"{live.bank.unit.label} has no practice test (blueprints/unit-{live.number}-practice.yaml)")
+        return package
 
     def unit(self, ref: str | int) -> UnitPackage:
         """A unit by number ("2", "unit-2") or by reference code ("Y/506/2152")."""
@@ -73,17 +84,23 @@ def load_catalogue(item_banks: Path, blueprints: Path) -> Catalogue:
         banks.append(bank)
     problems.extend(duplicate_id_problems(banks))
     units: dict[int, UnitPackage] = {}
+    practice: dict[int, UnitPackage] = {}
     for bank in banks:
-        path = blueprint_path(blueprints, bank.unit.number)
-        if not path.exists():
-            problems.append(Problem(reason=f"{bank.unit.label} has no blueprint", file=display_path(path)))
-            continue
-        try:
-            blueprint = read_blueprint(path, bank.unit)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            continue
-        units[bank.unit.number] = UnitPackage(bank, blueprint, file_digest(path))
+        for purpose, found in ((Purpose.LIVE, units), (Purpose.PRACTICE, practice)):
+            path = blueprint_path(blueprints, bank.unit.number, purpose)
+            if not path.exists():
+                if purpose is Purpose.LIVE:
+                    problems.append(Problem(reason=f"{bank.unit.label} has no blueprint", file=display_path(path)))
+                continue
+            try:
+                blueprint = read_blueprint(path, bank.unit)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            if blueprint.purpose is not purpose:
+                problems.append(Problem(reason=f"the file name says {purpose.value} but the blueprint says purpose: {blueprint.purpose.value}", file=display_path(path)))
+                continue
+            found[bank.unit.number] = UnitPackage(bank, blueprint, file_digest(path))
     if problems:
         raise DataError(problems)
-    return Catalogue(units)
+    return Catalogue(units, practice)

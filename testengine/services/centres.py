@@ -26,6 +26,7 @@ from testengine.storage.results import result_history
 from testengine.storage.tables import (
     BookingRecord,
     CandidateRecord,
+    CentreRecord,
     ExamSessionRecord,
     SessionInvigilatorRecord,
     SittingRecord,
@@ -377,3 +378,76 @@ def list_invigilators(engine: Engine, actor: Actor) -> list[StaffSummary]:
             select(StaffRecord).where(StaffRecord.centre_id == centre, col(StaffRecord.active).is_(True)).order_by(col(StaffRecord.username))
         ).all()
         return [StaffSummary(s.id or 0, s.username, s.display_name, Role(s.role)) for s in staff]
+
+
+RELEASES = {"immediate": "Candidates see Pass / Not yet passed and their marks by learning outcome as soon as they finish",
+            "held": "Results are held: the centre gives them to candidates later"}
+
+
+@dataclass(frozen=True)
+class CentreSettings:
+    code: str
+    name: str
+    results_release: str
+
+
+def centre_settings(engine: Engine, actor: Actor) -> CentreSettings:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session:
+        record = session.get(CentreRecord, centre)
+        assert record is not None
+        return CentreSettings(record.code, record.name, record.results_release)
+
+
+def set_results_release(engine: Engine, actor: Actor, release: str, now: datetime, client: str = "") -> None:
+    centre = require(actor, Role.CENTRE_ADMIN)
+    if release not in RELEASES:
+        raise InvalidInput([f"results release must be one of {', '.join(RELEASES)}"])
+    with Session(engine) as session, session.begin():
+        record = session.get(CentreRecord, centre)
+        assert record is not None
+        before = record.results_release
+        record.results_release = release
+        audit(session, now, actor.username, "results_release_set", record.code, {"before": before, "after": release}, centre, client)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    candidate_number: str
+    name: str
+    status: str
+    outcome: str
+    total: int
+    maximum: int
+    cut_score: int
+    by_outcome: tuple[tuple[int, int, int], ...]  # learning outcome, score, maximum
+    remarked: bool
+
+
+def session_results(engine: Engine, actor: Actor, session_id: int) -> list[ResultRow]:
+    """Each booked candidate's outcome (G1, G2): result, absent, void or still to come."""
+    require(actor, Role.CENTRE_ADMIN)
+    with Session(engine) as session:
+        own_session(session, actor, session_id)
+        rows = session.exec(
+            select(SittingRecord, CandidateRecord)
+            .join(BookingRecord, col(BookingRecord.id) == SittingRecord.booking_id)
+            .join(CandidateRecord, col(CandidateRecord.id) == SittingRecord.candidate_id)
+            .where(BookingRecord.session_id == session_id)
+            .order_by(col(CandidateRecord.candidate_number))
+        ).all()
+        results = []
+        for sitting, candidate in rows:
+            history = result_history(session, sitting.id or 0)
+            last = history[-1] if history else None
+            results.append(
+                ResultRow(
+                    candidate.candidate_number, candidate.name, sitting.status,
+                    last.outcome if last else {"absent": "Absent", "voided": "Void"}.get(sitting.status, "No result yet"),
+                    last.total if last else 0, last.maximum if last else 0, last.cut_score if last else 0,
+                    tuple((int(lo), v["score"], v["maximum"]) for lo, v in sorted(last.by_learning_outcome.items(), key=lambda kv: int(kv[0])))
+                    if last else (),
+                    len(history) > 1,
+                )
+            )
+        return results

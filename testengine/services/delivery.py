@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 from testengine.domain.items import ItemType
 from testengine.domain.scoring import ResponseError, normalise, score
 from testengine.domain.sittings import FINAL, RUNNING, Event, Kind, Sitting, SittingRuleError, Status
-from testengine.services.assembly import MAX_SEED, Assembler, eligibility_for, store_form
+from testengine.domain.blueprints import Purpose
+from testengine.services.assembly import MAX_SEED, Assembler, Eligibility, eligibility_for, store_form
 from testengine.services.catalogue import Catalogue
 from testengine.services.marking import mark_sitting
 from testengine.storage.centres import arrangements_of, failed_logins_since, record_failed_login
@@ -255,8 +256,13 @@ def start_test(engine: Engine, assembler: Assembler, who: CandidateSession, now:
             append_event(session, sitting, _started_event(now, 0, 0), client)
         candidate = session.get(CandidateRecord, sitting.candidate_id)
         assert candidate is not None and candidate.id is not None
-        package = assembler.catalogue.unit(sitting.unit)
-        eligibility = eligibility_for(session, package, candidate.candidate_number)
+        if sitting.practice:
+            # Practice uses released items only; repeats do no harm there, so nothing is excluded.
+            package = assembler.catalogue.for_purpose(sitting.unit, Purpose.PRACTICE)
+            eligibility = Eligibility()
+        else:
+            package = assembler.catalogue.unit(sitting.unit)
+            eligibility = eligibility_for(session, package, candidate.candidate_number)
         form = assembler.choose(package, rng.randint(0, MAX_SEED), eligibility)
         sitting.form_id = store_form(session, package, form, now, candidate.id)
         extra = arrangements_of(session, candidate.id).extra_time_percent

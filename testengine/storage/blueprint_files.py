@@ -17,6 +17,7 @@ from testengine.domain.blueprints import (
     MarkRange,
     PassRule,
     Presentation,
+    Purpose,
     Rounding,
     blueprint_problems,
 )
@@ -70,6 +71,7 @@ class BlueprintModel(_Strict):
     duration_minutes: int
     total_marks: int
     max_expected_minutes: int | None = None
+    purpose: Purpose = Purpose.LIVE
     eligible_statuses: list[ItemStatus]
     learning_outcomes: dict[int, MarksModel]
     criteria: dict[str, CountModel]
@@ -80,8 +82,8 @@ class BlueprintModel(_Strict):
     pass_rule: PassRuleModel
 
 
-def blueprint_path(folder: Path, unit: int) -> Path:
-    return folder / f"unit-{unit}.yaml"
+def blueprint_path(folder: Path, unit: int, purpose: Purpose = Purpose.LIVE) -> Path:
+    return folder / (f"unit-{unit}.yaml" if purpose is Purpose.LIVE else f"unit-{unit}-{purpose.value}.yaml")
 
 
 def read_blueprint(path: Path, unit: Unit) -> Blueprint:
@@ -106,6 +108,7 @@ def read_blueprint(path: Path, unit: Unit) -> Blueprint:
         duration_minutes=model.duration_minutes,
         total_marks=model.total_marks,
         max_expected_minutes=model.max_expected_minutes,
+        purpose=model.purpose,
         outcome_marks={n: MarkRange(r.min_marks, r.max_marks) for n, r in model.learning_outcomes.items()},
         criterion_items=criterion_items,
         eligible_statuses=frozenset(model.eligible_statuses),

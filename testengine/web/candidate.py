@@ -205,7 +205,7 @@ async def start(request: Request) -> Response:
     except SittingRuleError as exc:
         view = await _view(request, who)
         return _page(request, "candidate/wait.html", {"view": view, "error": delivery.rule_error_message(exc)}, csrf, 409)
-    except AssemblyError:
+    except (AssemblyError, LookupError):
         view = await _view(request, who)
         message = "A test could not be put together for you. Please tell the invigilator (the centre's staff can see why)."
         return _page(request, "candidate/wait.html", {"view": view, "error": message}, csrf, 409)

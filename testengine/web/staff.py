@@ -83,10 +83,27 @@ async def dashboard(request: Request) -> Response:
         return _go("/staff/sign-in")
     actor, csrf = found
     ctx = context(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        try:
+            await run_in_threadpool(centres.set_results_release, ctx.engine, actor, str(form.get("results_release") or ""), ctx.clock(), client_address(request))
+            return _go("/staff?saved=1")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+        except Forbidden as exc:
+            return _problem(request, actor, csrf, exc)
     sessions = []
+    settings = None
     if actor.role in (Role.CENTRE_ADMIN, Role.INVIGILATOR):
         sessions = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
-    return _page(request, "staff/dashboard.html", actor, csrf, {"sessions": sessions})
+    if actor.role is Role.CENTRE_ADMIN:
+        settings = await run_in_threadpool(centres.centre_settings, ctx.engine, actor)
+    return _page(
+        request, "staff/dashboard.html", actor, csrf,
+        {"sessions": sessions, "settings": settings, "releases": centres.RELEASES, "errors": errors, "saved": request.query_params.get("saved")},
+        400 if errors else 200,
+    )
 
 
 async def candidates(request: Request) -> Response:
@@ -290,6 +307,22 @@ async def exam_session(request: Request) -> Response:
     return _page(request, template, actor, csrf, values, 400 if errors else 200)
 
 
+async def session_results(request: Request) -> Response:
+    """Each candidate's outcome and marks by learning outcome (G1, G2): for the centre to give out."""
+    found = await _staff(request)
+    if found is None:
+        return _go("/staff/sign-in")
+    actor, csrf = found
+    ctx = context(request)
+    session_id = int(request.path_params["session_id"])
+    try:
+        rows = await run_in_threadpool(centres.session_results, ctx.engine, actor, session_id)
+        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
+    except (Forbidden, NotFound) as exc:
+        return _problem(request, actor, csrf, exc)
+    return _page(request, "staff/results.html", actor, csrf, {"view": view, "rows": rows, "printed_at": ctx.clock()})
+
+
 async def session_document(request: Request) -> Response:
     """Printable: keycode slips (A4), the attendance register and the seating plan (A9)."""
     found = await _staff(request)
@@ -310,11 +343,12 @@ async def session_document(request: Request) -> Response:
 routes = [
     Route("/staff/sign-in", sign_in, methods=["GET", "POST"]),
     Route("/staff/sign-out", sign_out, methods=["POST"]),
-    Route("/staff", dashboard),
+    Route("/staff", dashboard, methods=["GET", "POST"]),
     Route("/staff/candidates", candidates, methods=["GET", "POST"]),
     Route("/staff/candidates/import", import_candidates, methods=["POST"]),
     Route("/staff/candidates/{candidate_id:int}", candidate, methods=["GET", "POST"]),
     Route("/staff/sessions", sessions, methods=["GET", "POST"]),
     Route("/staff/sessions/{session_id:int}", exam_session, methods=["GET", "POST"]),
+    Route("/staff/sessions/{session_id:int}/results", session_results),
     Route("/staff/sessions/{session_id:int}/{document:str}", session_document),
 ]

@@ -155,3 +155,26 @@ def test_an_admin_creates_a_session_books_a_candidate_and_sets_arrangements_thro
     assert bad.status_code == 400
     for message in ("is in the past", "use HH:MM", "say where the session is held", "capacity must be 1-500", "name at least one invigilator"):
         assert message in bad.text
+
+
+def test_held_results_are_not_shown_to_the_candidate_but_are_on_the_centres_results_page(site):
+    from tests.web.conftest import start, to_waiting_room, unlock_all
+
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    admin = site.client()
+    page = sign_in(admin, "admin", "demo-admin-password")
+    admin.post("/staff", data={"csrf_token": csrf_of(page.text), "results_release": "held"})
+    assert 'value="held" checked' in admin.get("/staff").text
+    ready = site.ready_session()
+    candidate = site.client()
+    to_waiting_room(candidate, ready.candidates[0].keycode)
+    staff = site.client()
+    sign_in(staff, ready.invigilator, ready.password)
+    unlock_all(staff, ready.session_id)
+    start(candidate)
+    confirm = candidate.get("/candidate/finish")
+    result = candidate.post("/candidate/finish", data={"csrf_token": csrf_of(confirm.text)}, follow_redirects=True)
+    assert "Your centre will give you your result." in result.text and "Not yet passed" not in result.text
+    results = admin.get(f"/staff/sessions/{ready.session_id}/results")
+    assert "Not yet passed" in results.text and "0 of 25" in results.text and "No result yet" in results.text
+    assert staff.get(f"/staff/sessions/{ready.session_id}/results").status_code == 403
