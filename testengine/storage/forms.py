@@ -6,11 +6,13 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, func, select
 
 from testengine.domain.blueprints import CutMethod, Hurdle, PassRule, Rounding
 from testengine.domain.forms import Form, FormItem
 from testengine.domain.items import ItemType
+from testengine.storage.frozen import Frozen
 from testengine.storage.tables import FormItemRecord, FormRecord, SittingRecord
 
 
@@ -71,7 +73,24 @@ def save_form(session: Session, form: Form, rule: PassRule, now: datetime, candi
     return record.id
 
 
-def load_form(session: Session, form_id: int) -> tuple[Form, PassRule]:
+_forms: Frozen[int, tuple[Form, PassRule]] = Frozen(20_000)
+
+
+def load_form(source: Session | Connection, form_id: int) -> tuple[Form, PassRule]:
+    """The frozen form; from a Session, or from a bare Connection on the answer-saving hot path."""
+    cached = _forms.get(source, form_id)
+    if cached is not None:
+        return cached
+    if isinstance(source, Connection):
+        with Session(bind=source) as session:
+            loaded = _read_form(session, form_id)
+    else:
+        loaded = _read_form(source, form_id)
+    _forms.put(source, form_id, loaded)
+    return loaded
+
+
+def _read_form(session: Session, form_id: int) -> tuple[Form, PassRule]:
     record = session.get(FormRecord, form_id)
     if record is None:
         raise LookupError(f"no form {form_id}")

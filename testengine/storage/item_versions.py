@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from testengine.domain.items import Item
 from testengine.domain.problems import DataError, Problem
+from testengine.storage.frozen import Frozen
 from testengine.storage.item_records import content_digest, item_from_json, item_to_json
 from testengine.storage.tables import ItemVersionRecord
 
@@ -60,11 +62,24 @@ def load_scenarios(session: Session, refs: Iterable[tuple[str, int]]) -> dict[tu
     return {(r.item_id, r.version): r.content.get("scenario", "") for r in records if (r.item_id, r.version) in wanted}
 
 
-def load_versions(session: Session, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Item]:
+_versions: Frozen[tuple[str, int], Item] = Frozen(50_000)
+
+
+def load_versions(source: Session | Connection, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Item]:
     wanted = set(refs)
-    ids = {item_id for item_id, _ in wanted}
-    records = session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_(ids)))
-    found = {(r.item_id, r.version): item_from_json(r.content) for r in records if (r.item_id, r.version) in wanted}
+    found: dict[tuple[str, int], Item] = {}
+    for ref in wanted:
+        cached = _versions.get(source, ref)
+        if cached is not None:
+            found[ref] = cached
+    ids = {item_id for item_id, _ in wanted - found.keys()}
+    if ids:
+        session = source if isinstance(source, Session) else Session(bind=source)
+        for r in session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_(ids))):
+            ref = (r.item_id, r.version)
+            if ref in wanted:
+                found[ref] = item_from_json(r.content)
+                _versions.put(source, ref, found[ref])
     missing = wanted - found.keys()
     if missing:
         raise LookupError(f"item versions not stored: {sorted(missing)}")

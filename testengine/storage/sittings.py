@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from testengine.storage.tables import CandidateRecord, ResponseRecord, SittingRecord
@@ -42,6 +46,46 @@ def add_sitting(
     session.add(record)
     session.flush()
     return record
+
+
+@dataclass(frozen=True)
+class SittingRow:
+    """What saving an answer needs to know of a sitting, read without the ORM (the hot path)."""
+
+    device: str | None
+    status: str
+    deadline: datetime | None
+    form_id: int | None
+
+
+def sitting_row(connection: Connection, sitting_id: int) -> SittingRow | None:
+    table = SittingRecord.__table__  # type: ignore[attr-defined]
+    row = connection.execute(
+        select(table.c.device, table.c.status, table.c.deadline, table.c.form_id).where(table.c.id == sitting_id)
+    ).one_or_none()
+    return None if row is None else SittingRow(row.device, row.status, row.deadline, row.form_id)
+
+
+def upsert_response(connection: Connection, sitting_id: int, position: int, response: Any, sequence: int, now: datetime) -> int:
+    """Store the answer unless a newer one (higher sequence) is there already, in one statement
+    (INSERT ... ON CONFLICT DO UPDATE WHERE, in SQLite and PostgreSQL alike); returns the
+    sequence now stored."""
+    table = ResponseRecord.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    statement = insert(table).values(
+        sitting_id=sitting_id, position=position, response=response, sequence=sequence, flagged=False, answered_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.sitting_id, table.c.position],
+        set_={"response": statement.excluded.response, "sequence": statement.excluded.sequence, "answered_at": statement.excluded.answered_at},
+        where=table.c.sequence < statement.excluded.sequence,
+    )
+    if connection.execute(statement).rowcount:
+        return sequence
+    stored = connection.execute(
+        select(table.c.sequence).where(table.c.sitting_id == sitting_id, table.c.position == position)
+    ).scalar_one()
+    return int(stored)
 
 
 def save_response(session: Session, sitting_id: int, position: int, response: Any, now: datetime) -> None:
