@@ -17,7 +17,7 @@ from testengine.services.catalogue import Catalogue
 from testengine.services.centres import add_candidate, book_candidate, create_session, set_arrangements
 from testengine.services.delivery import CENTRE_TIME
 from testengine.services.errors import InvalidInput
-from testengine.storage.centres import find_centre, find_staff
+from testengine.storage.centres import arrangements_of, find_centre, find_staff
 from testengine.storage.tables import BookingRecord, CandidateRecord, CentreRecord, ExamSessionRecord
 
 DEMO_CENTRE = "DEMO01"
@@ -100,7 +100,10 @@ def demo_session_today(
             ).all()
             return ReadySession(
                 existing.id, existing.unit, False, "invigilator", "demo-invigilator-password",
-                tuple(BookedCandidate(c.candidate_number, c.name, b.keycode, 0) for b, c in rows),
+                tuple(
+                    BookedCandidate(c.candidate_number, c.name, b.keycode, arrangements_of(session, c.id or 0).extra_time_percent)
+                    for b, c in rows
+                ),
             )
     return create_ready_session(
         engine, catalogue, policy, DEMO_CENTRE, 5, 6, [25], False, now, rng, invigilator=_actor(engine, "invigilator")

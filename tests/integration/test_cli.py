@@ -147,3 +147,34 @@ def test_bank_export_writes_every_item_with_all_its_fields(run, tmp_path):
     assert all(fields <= item.keys() for item in data["items"])
     set_members = {i for s in data["item_sets"] for i in s["items"]}
     assert set_members == {i["id"] for i in data["items"] if i["item_set"]}
+
+
+def test_session_create_prints_the_console_url_logins_and_keycodes(run):
+    result = run("session", "create", "--unit", "5", "--candidates", "3", "--extra-time", "25", "--extra-time", "40", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["console_url"].endswith(f"/staff/sessions/{data['session_id']}")
+    assert data["username"].startswith("invigilator-") and len(data["password"]) >= 12
+    assert [c["extra_time_percent"] for c in data["candidates"]] == [25, 40, 0]
+    assert len({c["keycode"] for c in data["candidates"]}) == 3
+    assert all(set(c) >= {"candidate_number", "name", "keycode"} for c in data["candidates"])
+    refused = run("session", "create", "--unit", "5", "--candidates", "1", "--centre", "NOPE")
+    assert refused.exit_code == 1 and "no centre 'NOPE'" in refused.output
+
+
+def test_the_demo_session_is_made_once_a_day_and_reused(tmp_path):
+    import random
+    from datetime import UTC, datetime
+
+    from testengine.services.demo import demo_session_today
+    from testengine.services.runtime import open_runtime
+    from testengine.settings import PROJECT_ROOT, Settings
+
+    settings = Settings(f"sqlite:///{tmp_path / 'd.db'}", PROJECT_ROOT / "item_banks", PROJECT_ROOT / "blueprints", PROJECT_ROOT / "invigilation")
+    runtime = open_runtime(settings)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    first = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, now, random.Random(1))
+    again = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, now, random.Random(2))
+    assert first.session_id == again.session_id and [c.keycode for c in first.candidates] == [c.keycode for c in again.candidates]
+    assert len(first.candidates) == 6 and first.candidates[0].extra_time_percent == again.candidates[0].extra_time_percent == 25
+    runtime.engine.dispose()
