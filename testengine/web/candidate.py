@@ -8,7 +8,9 @@ server acknowledges them, and the clock is re-synced from the server.
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +25,7 @@ from testengine.domain.sittings import FINAL, SittingRuleError, Status
 from testengine.services import delivery
 from testengine.services.assembly import AssemblyError
 from testengine.services.delivery import AnswerRefused, CandidateSession, LoginRefused, NotYours, QuestionView, SittingView
-from testengine.web.context import check_csrf_header, checked_form, client_address, context, render
+from testengine.web.context import check_csrf_header, checked_form, client_address, context, is_htmx, render
 from testengine.web.cookies import ANONYMOUS, CANDIDATE, DISPLAY
 
 SCHEMES = {"standard": "Standard", "cream": "Cream", "yellow": "Yellow", "lilac": "Lilac", "dark": "High contrast (dark)"}
@@ -49,6 +51,39 @@ def _who(request: Request) -> tuple[CandidateSession, str] | None:
 def _anonymous_csrf(request: Request) -> str | None:
     data = context(request).cookies.read(request, ANONYMOUS)
     return str(data["csrf"]) if data else None
+
+
+def candidate_page(handler: Callable[[Request, CandidateSession, str], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a logged-in candidate: without the cookie, the keycode page; if another
+    browser has taken the sitting over, say so and log this one out."""
+
+    @functools.wraps(handler)
+    async def page(request: Request) -> Response:
+        found = _who(request)
+        if found is None:
+            return _go("/candidate")
+        try:
+            return await handler(request, *found)
+        except NotYours as exc:
+            return _logged_out(request, str(exc))
+
+    return page
+
+
+def candidate_api(handler: Callable[[Request, CandidateSession, str], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A JSON endpoint of the player: 401 without the cookie, 409 once another browser holds the sitting."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        found = _who(request)
+        if found is None:
+            return JSONResponse({"message": "You are not logged in to a test."}, status_code=401)
+        try:
+            return await handler(request, *found)
+        except NotYours as exc:
+            return JSONResponse({"message": str(exc), "final": True}, status_code=409)
+
+    return endpoint
 
 
 def _where(view: SittingView) -> str:
@@ -100,35 +135,26 @@ async def login(request: Request) -> Response:
     return response
 
 
-async def confirm(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def confirm(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
-    try:
-        view = await _view(request, who)
-        if request.method == "POST":
-            await checked_form(request, csrf)
-            await run_in_threadpool(delivery.confirm_details, ctx.engine, who, ctx.clock(), client_address(request))
-            return _go("/candidate/declaration")
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+    view = await _view(request, who)
+    if request.method == "POST":
+        await checked_form(request, csrf)
+        await run_in_threadpool(delivery.confirm_details, ctx.engine, who, ctx.clock(), client_address(request))
+        return _go("/candidate/declaration")
     if view.status is not Status.LOGGED_IN or view.confirmed:
         return _go(_where(view))
     return _page(request, "candidate/confirm.html", {"view": view}, csrf)
 
 
-async def cancel(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def cancel(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     await checked_form(request, csrf)
     try:
         await run_in_threadpool(delivery.cancel_login, ctx.engine, who, ctx.clock(), client_address(request))
-    except (NotYours, SittingRuleError) as exc:
+    except SittingRuleError as exc:
         return _logged_out(request, str(exc))
     response = _page(
         request, "candidate/message.html",
@@ -139,69 +165,46 @@ async def cancel(request: Request) -> Response:
     return response
 
 
-async def declaration(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def declaration(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
-    try:
-        view = await _view(request, who)
-        if view.status is not Status.LOGGED_IN or not view.confirmed:
-            return _go(_where(view))
-        if request.method == "POST":
-            form = await checked_form(request, csrf)
-            if form.get("agree") != "yes":
-                return _page(request, "candidate/declaration.html", {"view": view, "error": "Tick the box to confirm the declaration."}, csrf, 400)
-            await run_in_threadpool(delivery.make_declaration, ctx.engine, who, ctx.clock(), client_address(request))
-            return _go("/candidate/instructions")
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+    view = await _view(request, who)
+    if view.status is not Status.LOGGED_IN or not view.confirmed:
+        return _go(_where(view))
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        if form.get("agree") != "yes":
+            return _page(request, "candidate/declaration.html", {"view": view, "error": "Tick the box to confirm the declaration."}, csrf, 400)
+        await run_in_threadpool(delivery.make_declaration, ctx.engine, who, ctx.clock(), client_address(request))
+        return _go("/candidate/instructions")
     return _page(request, "candidate/declaration.html", {"view": view, "error": None}, csrf)
 
 
-async def instructions(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
-    try:
-        view = await _view(request, who)
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+@candidate_page
+async def instructions(request: Request, who: CandidateSession, csrf: str) -> Response:
+    view = await _view(request, who)
     if view.status is not Status.READY:
         return _go(_where(view))
     return _page(request, "candidate/instructions.html", {"view": view}, csrf)
 
 
-async def wait(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
-    try:
-        view = await _view(request, who)
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+@candidate_page
+async def wait(request: Request, who: CandidateSession, csrf: str) -> Response:
+    view = await _view(request, who)
     if view.status is not Status.READY:
-        if request.headers.get("HX-Request") == "true":
+        if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": _where(view)})
         return _go(_where(view))
-    template = "candidate/_wait_status.html" if request.headers.get("HX-Request") == "true" else "candidate/wait.html"
+    template = "candidate/_wait_status.html" if is_htmx(request) else "candidate/wait.html"
     return _page(request, template, {"view": view}, csrf)
 
 
-async def start(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def start(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     await checked_form(request, csrf)
     try:
         await run_in_threadpool(delivery.start_test, ctx.engine, ctx.assembler, who, ctx.clock(), client_address(request), ctx.rng)
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
     except SittingRuleError as exc:
         view = await _view(request, who)
         return _page(request, "candidate/wait.html", {"view": view, "error": delivery.rule_error_message(exc)}, csrf, 409)
@@ -227,11 +230,8 @@ def _answer_from_form(question: QuestionView, form: dict[str, Any]) -> Any:
     return {k: v for k, v in matches.items() if v} or None
 
 
-async def question(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def question(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     position = int(request.path_params["position"])
     try:
@@ -239,8 +239,6 @@ async def question(request: Request) -> Response:
         if view.status is not Status.IN_PROGRESS:
             return _go(_where(view))
         current = await run_in_threadpool(delivery.question_view, ctx.engine, who, position, ctx.clock())
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
     except LookupError:
         return _go("/candidate/question/1")
     except AnswerRefused:
@@ -276,12 +274,9 @@ def _next_sequence(current: QuestionView) -> int:
     return current.sequence + 1
 
 
-async def save_answer(request: Request) -> Response:
+@candidate_api
+async def save_answer(request: Request, who: CandidateSession, csrf: str) -> Response:
     """player.js autosave: {"position", "response", "sequence"} -> {"position", "sequence", "saved_at"}."""
-    found = _who(request)
-    if found is None:
-        return JSONResponse({"message": "You are not logged in to a test."}, status_code=401)
-    who, csrf = found
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
@@ -293,19 +288,14 @@ async def save_answer(request: Request) -> Response:
         receipt = await run_in_threadpool(
             delivery.save_answer, ctx.engine, who, position, response, sequence, ctx.clock(), ctx.policy.answer_grace_seconds
         )
-    except NotYours as exc:
-        return JSONResponse({"message": str(exc), "final": True}, status_code=409)
     except AnswerRefused as refused:
         paused = "paused" in str(refused)
         return JSONResponse({"message": str(refused), "final": not paused, "paused": paused}, status_code=409)
     return JSONResponse({"position": receipt.position, "sequence": receipt.sequence, "saved_at": receipt.saved_at.isoformat()})
 
 
-async def flag(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return JSONResponse({"message": "You are not logged in to a test."}, status_code=401)
-    who, csrf = found
+@candidate_api
+async def flag(request: Request, who: CandidateSession, csrf: str) -> Response:
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
@@ -314,29 +304,20 @@ async def flag(request: Request) -> Response:
         await run_in_threadpool(delivery.set_flag, ctx.engine, who, position, flagged, ctx.clock())
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"message": "The flag could not be read."}, status_code=400)
-    except (NotYours, AnswerRefused) as exc:
+    except AnswerRefused as exc:
         return JSONResponse({"message": str(exc)}, status_code=409)
     return JSONResponse({"position": position, "flagged": flagged})
 
 
-async def clock(request: Request) -> Response:
+@candidate_api
+async def clock(request: Request, who: CandidateSession, csrf: str) -> Response:
     """The server's word on time left and state: player.js re-syncs from it."""
-    found = _who(request)
-    if found is None:
-        return JSONResponse({"message": "You are not logged in to a test."}, status_code=401)
-    who, _ = found
-    try:
-        view = await _view(request, who)
-    except NotYours as exc:
-        return JSONResponse({"message": str(exc)}, status_code=409)
+    view = await _view(request, who)
     return JSONResponse({"status": view.status.value, "remaining_seconds": view.remaining_seconds, "go": _where(view)})
 
 
-async def focus(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return Response(status_code=204)
-    who, csrf = found
+@candidate_api
+async def focus(request: Request, who: CandidateSession, csrf: str) -> Response:
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
@@ -347,27 +328,18 @@ async def focus(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def review(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def review(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
-    try:
-        view = await _view(request, who)
-        if view.status is not Status.IN_PROGRESS:
-            return _go(_where(view))
-        entries = await run_in_threadpool(delivery.review_view, ctx.engine, who, ctx.clock())
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+    view = await _view(request, who)
+    if view.status is not Status.IN_PROGRESS:
+        return _go(_where(view))
+    entries = await run_in_threadpool(delivery.review_view, ctx.engine, who, ctx.clock())
     return _page(request, "candidate/review.html", {"view": view, "entries": entries}, csrf)
 
 
-async def finish(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def finish(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     try:
         view = await _view(request, who)
@@ -377,54 +349,37 @@ async def finish(request: Request) -> Response:
             await checked_form(request, csrf)
             await run_in_threadpool(delivery.finish_test, ctx.engine, who, ctx.clock(), client_address(request))
             return _go("/candidate/result")
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
     except SittingRuleError:
         return _go("/candidate/result")
     return _page(request, "candidate/finish.html", {"view": view}, csrf)
 
 
-async def paused(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
-    try:
-        view = await _view(request, who)
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+@candidate_page
+async def paused(request: Request, who: CandidateSession, csrf: str) -> Response:
+    view = await _view(request, who)
     if view.status not in (Status.PAUSED, Status.ON_BREAK):
         return _go(_where(view))
     return _page(request, "candidate/paused.html", {"view": view}, csrf)
 
 
-async def break_request(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def break_request(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     form = await checked_form(request, csrf)
     try:
         await run_in_threadpool(delivery.request_break, ctx.engine, who, ctx.clock(), client_address(request))
-    except (NotYours, SittingRuleError) as exc:
+    except SittingRuleError as exc:
         return _logged_out(request, str(exc))
     return _go(f"/candidate/question/{int(form.get('position') or 1)}?break=requested")
 
 
-async def result(request: Request) -> Response:
-    found = _who(request)
-    if found is None:
-        return _go("/candidate")
-    who, csrf = found
+@candidate_page
+async def result(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
-    try:
-        view = await _view(request, who)
-        if view.status not in FINAL:
-            return _go(_where(view))
-        outcome = await run_in_threadpool(delivery.result_view, ctx.engine, ctx.catalogue, who)
-    except NotYours as exc:
-        return _logged_out(request, str(exc))
+    view = await _view(request, who)
+    if view.status not in FINAL:
+        return _go(_where(view))
+    outcome = await run_in_threadpool(delivery.result_view, ctx.engine, ctx.catalogue, who)
     return _page(request, "candidate/result.html", {"view": view, "result": outcome}, csrf)
 
 

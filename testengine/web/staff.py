@@ -3,7 +3,9 @@ slips, the attendance register and seating plan, and unlocking a room."""
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -44,6 +46,24 @@ def _problem(request: Request, actor: Actor, csrf: str, exc: Exception) -> Respo
     return _page(request, "staff/problem.html", actor, csrf, {"message": str(exc)}, status)
 
 
+def staff_page(handler: Callable[[Request, Actor, str], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A page for signed-in staff: otherwise the sign-in page. What the role may not do, or
+    another centre's data, answer 403 or 404 with a page that says so."""
+
+    @functools.wraps(handler)
+    async def page(request: Request) -> Response:
+        found = await _staff(request)
+        if found is None:
+            return _go("/staff/sign-in")
+        actor, csrf = found
+        try:
+            return await handler(request, actor, csrf)
+        except (Forbidden, NotFound) as exc:
+            return _problem(request, actor, csrf, exc)
+
+    return page
+
+
 async def sign_in(request: Request) -> Response:
     ctx = context(request)
     anonymous = ctx.cookies.read(request, ANONYMOUS)
@@ -77,11 +97,8 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-async def dashboard(request: Request) -> Response:
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
+@staff_page
+async def dashboard(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     errors: list[str] = []
     if request.method == "POST":
@@ -91,8 +108,6 @@ async def dashboard(request: Request) -> Response:
             return _go("/staff?saved=1")
         except InvalidInput as invalid:
             errors = invalid.messages
-        except Forbidden as exc:
-            return _problem(request, actor, csrf, exc)
     sessions = []
     settings = None
     if actor.role in (Role.CENTRE_ADMIN, Role.INVIGILATOR):
@@ -106,29 +121,23 @@ async def dashboard(request: Request) -> Response:
     )
 
 
-async def candidates(request: Request) -> Response:
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
+@staff_page
+async def candidates(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     errors: list[str] = []
     values: dict[str, Any] = {}
-    try:
-        if request.method == "POST":
-            form = await checked_form(request, csrf)
-            values = form
-            try:
-                await run_in_threadpool(
-                    centres.add_candidate, ctx.engine, actor, str(form.get("candidate_number") or ""), str(form.get("name") or ""),
-                    ctx.clock(), client_address(request),
-                )
-                return _go("/staff/candidates?added=1")
-            except InvalidInput as invalid:
-                errors = invalid.messages
-        listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        values = form
+        try:
+            await run_in_threadpool(
+                centres.add_candidate, ctx.engine, actor, str(form.get("candidate_number") or ""), str(form.get("name") or ""),
+                ctx.clock(), client_address(request),
+            )
+            return _go("/staff/candidates?added=1")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
     return _page(
         request, "staff/candidates.html", actor, csrf,
         {"candidates": listed, "errors": errors, "form": values, "added": request.query_params.get("added"),
@@ -137,11 +146,8 @@ async def candidates(request: Request) -> Response:
     )
 
 
-async def import_candidates(request: Request) -> Response:
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
+@staff_page
+async def import_candidates(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     form = await checked_form(request, csrf)
     upload = form.get("file")
@@ -163,48 +169,40 @@ async def import_candidates(request: Request) -> Response:
             request, "staff/candidates.html", actor, csrf,
             {"candidates": listed, "errors": [], "form": {}, "import_errors": invalid.messages, "added": None, "imported": None}, 400,
         )
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
 
 
-async def candidate(request: Request) -> Response:
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
+@staff_page
+async def candidate(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     candidate_id = int(request.path_params["candidate_id"])
     errors: list[str] = []
-    try:
-        if request.method == "POST":
-            form = await checked_form(request, csrf)
-            try:
-                if form.get("action") == "details":
-                    await run_in_threadpool(
-                        centres.update_candidate, ctx.engine, actor, candidate_id, str(form.get("candidate_number") or ""),
-                        str(form.get("name") or ""), ctx.clock(), client_address(request),
-                    )
-                else:
-                    extra = str(form.get("extra_time_percent") or "0").strip()
-                    if not extra.isdigit():
-                        raise InvalidInput([f"extra time {extra!r}: give a whole number of per cent"])
-                    arrangements = Arrangements(
-                        extra_time_percent=int(extra),
-                        extra_time_reference=str(form.get("extra_time_reference") or "").strip(),
-                        rest_breaks=form.get("rest_breaks") == "yes",
-                        separate_invigilation=form.get("separate_invigilation") == "yes",
-                        reader=form.get("reader") == "yes",
-                        display_needs=str(form.get("display_needs") or "").strip(),
-                    )
-                    await run_in_threadpool(
-                        centres.set_arrangements, ctx.engine, actor, ctx.policy, candidate_id, arrangements, ctx.clock(), client_address(request)
-                    )
-                return _go(f"/staff/candidates/{candidate_id}?saved=1")
-            except InvalidInput as invalid:
-                errors = invalid.messages
-        shown = await run_in_threadpool(centres.get_candidate, ctx.engine, actor, candidate_id)
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        try:
+            if form.get("action") == "details":
+                await run_in_threadpool(
+                    centres.update_candidate, ctx.engine, actor, candidate_id, str(form.get("candidate_number") or ""),
+                    str(form.get("name") or ""), ctx.clock(), client_address(request),
+                )
+            else:
+                extra = str(form.get("extra_time_percent") or "0").strip()
+                if not extra.isdigit():
+                    raise InvalidInput([f"extra time {extra!r}: give a whole number of per cent"])
+                arrangements = Arrangements(
+                    extra_time_percent=int(extra),
+                    extra_time_reference=str(form.get("extra_time_reference") or "").strip(),
+                    rest_breaks=form.get("rest_breaks") == "yes",
+                    separate_invigilation=form.get("separate_invigilation") == "yes",
+                    reader=form.get("reader") == "yes",
+                    display_needs=str(form.get("display_needs") or "").strip(),
+                )
+                await run_in_threadpool(
+                    centres.set_arrangements, ctx.engine, actor, ctx.policy, candidate_id, arrangements, ctx.clock(), client_address(request)
+                )
+            return _go(f"/staff/candidates/{candidate_id}?saved=1")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    shown = await run_in_threadpool(centres.get_candidate, ctx.engine, actor, candidate_id)
     return _page(
         request, "staff/candidate.html", actor, csrf,
         {"candidate": shown, "errors": errors, "saved": request.query_params.get("saved"), "policy": ctx.policy},
@@ -212,39 +210,33 @@ async def candidate(request: Request) -> Response:
     )
 
 
-async def sessions(request: Request) -> Response:
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
+@staff_page
+async def sessions(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     errors: list[str] = []
     form: dict[str, Any] = {}
-    try:
-        if request.method == "POST":
-            form = await checked_form(request, csrf)
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        try:
+            invigilators = form.get("invigilators") or []
+            ids = [int(i) for i in (invigilators if isinstance(invigilators, list) else [invigilators])]
             try:
-                invigilators = form.get("invigilators") or []
-                ids = [int(i) for i in (invigilators if isinstance(invigilators, list) else [invigilators])]
-                try:
-                    on = date.fromisoformat(str(form.get("date") or ""))
-                except ValueError as exc:
-                    raise InvalidInput([f"date {form.get('date')!r}: use a date such as 2026-11-23"]) from exc
-                capacity = str(form.get("capacity") or "")
-                if not capacity.isdigit():
-                    raise InvalidInput([f"capacity {capacity!r}: give a whole number"])
-                session_id = await run_in_threadpool(
-                    centres.create_session, ctx.engine, actor, ctx.catalogue, str(form.get("unit") or ""), on,
-                    str(form.get("start_time") or ""), str(form.get("room") or ""), int(capacity), ids, ctx.clock(),
-                    form.get("practice") == "yes", client_address(request),
-                )
-                return _go(f"/staff/sessions/{session_id}")
-            except InvalidInput as invalid:
-                errors = invalid.messages
-        listed = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
-        staff = await run_in_threadpool(centres.list_invigilators, ctx.engine, actor) if actor.role is Role.CENTRE_ADMIN else []
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+                on = date.fromisoformat(str(form.get("date") or ""))
+            except ValueError as exc:
+                raise InvalidInput([f"date {form.get('date')!r}: use a date such as 2026-11-23"]) from exc
+            capacity = str(form.get("capacity") or "")
+            if not capacity.isdigit():
+                raise InvalidInput([f"capacity {capacity!r}: give a whole number"])
+            session_id = await run_in_threadpool(
+                centres.create_session, ctx.engine, actor, ctx.catalogue, str(form.get("unit") or ""), on,
+                str(form.get("start_time") or ""), str(form.get("room") or ""), int(capacity), ids, ctx.clock(),
+                form.get("practice") == "yes", client_address(request),
+            )
+            return _go(f"/staff/sessions/{session_id}")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    listed = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
+    staff = await run_in_threadpool(centres.list_invigilators, ctx.engine, actor) if actor.role is Role.CENTRE_ADMIN else []
     units = [(p.number, p.bank.unit.title) for p in ctx.catalogue.units.values()]
     return _page(
         request, "staff/sessions.html", actor, csrf,
@@ -253,90 +245,72 @@ async def sessions(request: Request) -> Response:
     )
 
 
-async def exam_session(request: Request) -> Response:
+@staff_page
+async def exam_session(request: Request, actor: Actor, csrf: str) -> Response:
     """The staff page of one session: bookings, room status and "Unlock all"."""
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
     ctx = context(request)
     session_id = int(request.path_params["session_id"])
     errors: list[str] = []
     notice = None
-    try:
-        if request.method == "POST":
-            form = await checked_form(request, csrf)
-            action = form.get("action")
-            try:
-                if action == "book":
-                    candidate_value = str(form.get("candidate_id") or "")
-                    if not candidate_value.isdigit():
-                        raise InvalidInput(["choose a candidate to book"])
-                    await run_in_threadpool(
-                        centres.book_candidate, ctx.engine, actor, ctx.policy, ctx.catalogue, session_id, int(candidate_value),
-                        ctx.clock(), ctx.rng, str(form.get("seat") or ""), client_address(request),
-                    )
-                    notice = "Candidate booked."
-                elif action == "unlock_all":
-                    count = await run_in_threadpool(invigilation.unlock, ctx.engine, actor, session_id, None, ctx.clock(), client_address(request))
-                    notice = f"Unlocked {count} candidate{'s' if count != 1 else ''}."
-                elif action == "unlock":
-                    count = await run_in_threadpool(
-                        invigilation.unlock, ctx.engine, actor, session_id, [int(str(form.get("sitting_id")))], ctx.clock(), client_address(request)
-                    )
-                    notice = "Candidate unlocked." if count else "Nothing to unlock."
-                elif action == "approve_login":
-                    await run_in_threadpool(
-                        invigilation.approve_relogin, ctx.engine, actor, int(str(form.get("sitting_id"))), str(form.get("reason") or ""),
-                        ctx.clock(), client_address(request),
-                    )
-                    notice = "The candidate may now log in again with their keycode."
-                else:
-                    raise InvalidInput([f"unknown action {action!r}"])
-            except InvalidInput as invalid:
-                errors = invalid.messages
-        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
-        bookable = []
-        if actor.role is Role.CENTRE_ADMIN:
-            booked = {r.candidate_number for r in view.rows}
-            bookable = [c for c in await run_in_threadpool(centres.list_candidates, ctx.engine, actor) if c.candidate_number not in booked]
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        action = form.get("action")
+        try:
+            if action == "book":
+                candidate_value = str(form.get("candidate_id") or "")
+                if not candidate_value.isdigit():
+                    raise InvalidInput(["choose a candidate to book"])
+                await run_in_threadpool(
+                    centres.book_candidate, ctx.engine, actor, ctx.policy, ctx.catalogue, session_id, int(candidate_value),
+                    ctx.clock(), ctx.rng, str(form.get("seat") or ""), client_address(request),
+                )
+                notice = "Candidate booked."
+            elif action == "unlock_all":
+                count = await run_in_threadpool(invigilation.unlock, ctx.engine, actor, session_id, None, ctx.clock(), client_address(request))
+                notice = f"Unlocked {count} candidate{'s' if count != 1 else ''}."
+            elif action == "unlock":
+                count = await run_in_threadpool(
+                    invigilation.unlock, ctx.engine, actor, session_id, [int(str(form.get("sitting_id")))], ctx.clock(), client_address(request)
+                )
+                notice = "Candidate unlocked." if count else "Nothing to unlock."
+            elif action == "approve_login":
+                await run_in_threadpool(
+                    invigilation.approve_relogin, ctx.engine, actor, int(str(form.get("sitting_id"))), str(form.get("reason") or ""),
+                    ctx.clock(), client_address(request),
+                )
+                notice = "The candidate may now log in again with their keycode."
+            else:
+                raise InvalidInput([f"unknown action {action!r}"])
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
+    bookable = []
+    if actor.role is Role.CENTRE_ADMIN:
+        booked = {r.candidate_number for r in view.rows}
+        bookable = [c for c in await run_in_threadpool(centres.list_candidates, ctx.engine, actor) if c.candidate_number not in booked]
     values = {"view": view, "bookable": bookable, "errors": errors, "notice": notice}
     template = "staff/_room.html" if is_htmx(request) else "staff/session.html"
     return _page(request, template, actor, csrf, values, 400 if errors else 200)
 
 
-async def session_results(request: Request) -> Response:
+@staff_page
+async def session_results(request: Request, actor: Actor, csrf: str) -> Response:
     """Each candidate's outcome and marks by learning outcome (G1, G2): for the centre to give out."""
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
     ctx = context(request)
     session_id = int(request.path_params["session_id"])
-    try:
-        rows = await run_in_threadpool(centres.session_results, ctx.engine, actor, session_id)
-        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+    rows = await run_in_threadpool(centres.session_results, ctx.engine, actor, session_id)
+    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
     return _page(request, "staff/results.html", actor, csrf, {"view": view, "rows": rows, "printed_at": ctx.clock()})
 
 
-async def session_document(request: Request) -> Response:
+@staff_page
+async def session_document(request: Request, actor: Actor, csrf: str) -> Response:
     """Printable: keycode slips (A4), the attendance register and the seating plan (A9)."""
-    found = await _staff(request)
-    if found is None:
-        return _go("/staff/sign-in")
-    actor, csrf = found
     ctx = context(request)
     document = request.path_params["document"]
     if document not in ("slips", "register", "seating"):
         raise HTTPException(404)
-    try:
-        view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, int(request.path_params["session_id"]), ctx.clock())
-    except (Forbidden, NotFound) as exc:
-        return _problem(request, actor, csrf, exc)
+    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, int(request.path_params["session_id"]), ctx.clock())
     return _page(request, f"staff/{document}.html", actor, csrf, {"view": view, "printed_at": ctx.clock()})
 
 
