@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -66,26 +68,34 @@ def sitting_row(connection: Connection, sitting_id: int) -> SittingRow | None:
     return None if row is None else SittingRow(row.device, row.status, row.deadline, row.form_id)
 
 
-def upsert_response(connection: Connection, sitting_id: int, position: int, response: Any, sequence: int, now: datetime) -> int:
-    """Store the answer unless a newer one (higher sequence) is there already, in one statement
-    (INSERT ... ON CONFLICT DO UPDATE WHERE, in SQLite and PostgreSQL alike); returns the
-    sequence now stored."""
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE ... WHERE the stored sequence is older, built once per
+    dialect: building it per call makes a fresh `excluded` alias of the table each time, which is
+    cyclic garbage the collector then has to stop the server for."""
     table = ResponseRecord.__table__  # type: ignore[attr-defined]
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    statement = insert(table).values(
-        sitting_id=sitting_id, position=position, response=response, sequence=sequence, flagged=False, answered_at=now
-    )
-    statement = statement.on_conflict_do_update(
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=[table.c.sitting_id, table.c.position],
         set_={"response": statement.excluded.response, "sequence": statement.excluded.sequence, "answered_at": statement.excluded.answered_at},
         where=table.c.sequence < statement.excluded.sequence,
     )
-    if connection.execute(statement).rowcount:
+
+
+@functools.cache
+def _stored_sequence() -> Any:
+    table = ResponseRecord.__table__  # type: ignore[attr-defined]
+    return select(table.c.sequence).where(table.c.sitting_id == bindparam("sitting"), table.c.position == bindparam("position"))
+
+
+def upsert_response(connection: Connection, sitting_id: int, position: int, response: Any, sequence: int, now: datetime) -> int:
+    """Store the answer unless a newer one (higher sequence) is there already, in one statement
+    (SQLite and PostgreSQL alike); returns the sequence now stored."""
+    values = {"sitting_id": sitting_id, "position": position, "response": response, "sequence": sequence, "flagged": False, "answered_at": now}
+    if connection.execute(_upsert(connection.dialect.name), values).rowcount:
         return sequence
-    stored = connection.execute(
-        select(table.c.sequence).where(table.c.sitting_id == sitting_id, table.c.position == position)
-    ).scalar_one()
-    return int(stored)
+    return int(connection.execute(_stored_sequence(), {"sitting": sitting_id, "position": position}).scalar_one())
 
 
 def save_response(session: Session, sitting_id: int, position: int, response: Any, now: datetime) -> None:
