@@ -33,14 +33,20 @@ def to_waiting_room(page: Page, base: str, keycode: str) -> None:
     expect(page.get_by_role("heading", name="Ready to start")).to_be_visible()
 
 
-def unlock_room(browser: Browser, base: str, username: str, password: str, session_id: int) -> None:
-    context = browser.new_context()
-    staff = context.new_page()
+def staff_on_session(browser: Browser, base: str, username: str, password: str, session_id: int) -> Page:
+    """An invigilator, signed in on their own browser, looking at the session's page."""
+    staff = browser.new_context().new_page()
     staff.goto(f"{base}/staff/sign-in")
     staff.get_by_label("Username").fill(username)
     staff.get_by_label("Password").fill(password)
     staff.get_by_role("button", name="Sign in").click()
     staff.goto(f"{base}/staff/sessions/{session_id}")
+    return staff
+
+
+def unlock_room(browser: Browser, base: str, username: str, password: str, session_id: int) -> None:
+    staff = staff_on_session(browser, base, username, password, session_id)
+    context = staff.context
     staff.get_by_role("button", name="Unlock all").click()
     expect(staff.get_by_role("status").filter(has_text="Unlocked")).to_have_text(re.compile(r"^Unlocked \d+ candidates?\.$"))
     context.close()
@@ -222,17 +228,11 @@ def test_the_browser_closed_mid_test_the_candidate_resumes_elsewhere_with_answer
     spare.get_by_role("button", name="Continue").click()
     expect(spare.get_by_text("already open on another computer")).to_be_visible()
 
-    staff_context = browser.new_context()
-    staff = staff_context.new_page()
-    staff.goto(f"{server.base}/staff/sign-in")
-    staff.get_by_label("Username").fill(ready.invigilator)
-    staff.get_by_label("Password").fill(ready.password or "")
-    staff.get_by_role("button", name="Sign in").click()
-    staff.goto(f"{server.base}/staff/sessions/{ready.session_id}")
+    staff = staff_on_session(browser, server.base, ready.invigilator, ready.password or "", ready.session_id)
     staff.get_by_label(f"Reason for a new log-in for {ready.candidates[0].name}").fill("workstation crashed")
     staff.get_by_role("button", name=f"Allow new log-in for {ready.candidates[0].name}").click()
     expect(staff.get_by_text("may now log in again")).to_be_visible()
-    staff_context.close()
+    staff.context.close()
 
     spare.get_by_label("Keycode").fill(keycode)
     spare.get_by_role("button", name="Continue").click()
