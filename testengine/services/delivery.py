@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from testengine.domain.items import ItemType
+from testengine.domain.items import Choice, ItemType
 from testengine.domain.scoring import ResponseError, normalise, score
-from testengine.domain.sittings import FINAL, RUNNING, Event, Kind, Sitting, SittingRuleError, Status
+from testengine.domain.sittings import FINAL, Event, Kind, Sitting, SittingRuleError, Status
 from testengine.domain.blueprints import Purpose
 from testengine.services.assembly import MAX_SEED, Assembler, Eligibility, eligibility_for, store_form
 from testengine.services.catalogue import Catalogue
@@ -81,20 +81,6 @@ class SittingView:
     answered: int
     flagged: int
     warning_minutes: tuple[int, ...]
-
-    @property
-    def running(self) -> bool:
-        return self.status in RUNNING
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL
-
-
-@dataclass(frozen=True)
-class Choice:
-    id: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -343,7 +329,7 @@ def question_view(engine: Engine, who: CandidateSession, position: int, now: dat
             scenario=scenario,
             stem=item.stem,
             options=tuple(Choice(o, texts[o]) for o in form_item.option_order),
-            premises=tuple(Choice(p.id, p.text) for p in item.premises),
+            premises=item.premises,
             select_count=item.select_count,
             response=current.response if current else None,
             flagged=bool(current and current.flagged),
