@@ -9,11 +9,12 @@ import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import Session
 
 from testengine.storage.results import result_history
 from testengine.storage.sittings import load_responses
+from testengine.services.demo import ReadySession
 from tests.e2e.conftest import Server, serve
 from tests.web.keys import form_items, sitting_of
 
@@ -56,6 +57,19 @@ def start_when_unlocked(page: Page) -> None:
     # The waiting page checks with the server every 3 seconds.
     page.get_by_role("button", name="Start test").click(timeout=10_000)
     expect(page.get_by_role("heading", name="Question 1 of")).to_be_visible()
+
+
+def started(server: Server, browser: Browser, **context_options) -> tuple[ReadySession, str, BrowserContext, Page]:
+    """A Unit 5 session with a candidate who has logged in on their own browser, been unlocked
+    by the invigilator, and pressed Start."""
+    ready = server.session(unit=5)
+    keycode = ready.candidates[0].keycode
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    to_waiting_room(page, server.base, keycode)
+    unlock_room(browser, server.base, ready.invigilator, ready.password or "", ready.session_id)
+    start_when_unlocked(page)
+    return ready, keycode, context, page
 
 
 def answer_with_mouse(page: Page, item) -> None:
@@ -206,13 +220,7 @@ def test_a_unit_4_test_with_every_item_type_can_be_completed_with_the_keyboard_a
 
 
 def test_the_browser_closed_mid_test_the_candidate_resumes_elsewhere_with_answers_and_time(server: Server, browser: Browser):
-    ready = server.session(unit=5)
-    keycode = ready.candidates[0].keycode
-    first = browser.new_context()
-    page = first.new_page()
-    to_waiting_room(page, server.base, keycode)
-    unlock_room(browser, server.base, ready.invigilator, ready.password or "", ready.session_id)
-    start_when_unlocked(page)
+    ready, keycode, first, page = started(server, browser)
     items = form_items(server.runtime.engine, keycode)
     for position, item in items[:3]:
         answer_with_mouse(page, item)
@@ -247,13 +255,7 @@ def test_the_browser_closed_mid_test_the_candidate_resumes_elsewhere_with_answer
 
 
 def test_the_deadline_passes_with_the_browser_closed_and_the_sitting_is_submitted(server: Server, browser: Browser):
-    ready = server.session(unit=5)
-    keycode = ready.candidates[0].keycode
-    context = browser.new_context()
-    page = context.new_page()
-    to_waiting_room(page, server.base, keycode)
-    unlock_room(browser, server.base, ready.invigilator, ready.password or "", ready.session_id)
-    start_when_unlocked(page)
+    ready, keycode, context, page = started(server, browser)
     position, item = form_items(server.runtime.engine, keycode)[0]
     answer_with_mouse(page, item)
     context.close()
@@ -271,13 +273,7 @@ def test_the_deadline_passes_with_the_browser_closed_and_the_sitting_is_submitte
 
 
 def test_answers_made_while_the_network_is_down_are_kept_and_sent_when_it_returns(server: Server, browser: Browser):
-    ready = server.session(unit=5)
-    keycode = ready.candidates[0].keycode
-    context = browser.new_context()
-    page = context.new_page()
-    to_waiting_room(page, server.base, keycode)
-    unlock_room(browser, server.base, ready.invigilator, ready.password or "", ready.session_id)
-    start_when_unlocked(page)
+    ready, keycode, context, page = started(server, browser)
     position, item = next((p, i) for p, i in form_items(server.runtime.engine, keycode) if i.type.value == "single")
     page.goto(f"{server.base}/candidate/question/{position}")
     context.set_offline(True)
