@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from testengine.domain.items import Choice, ItemType
@@ -353,38 +354,73 @@ def review_view(engine: Engine, who: CandidateSession, now: datetime) -> tuple[N
 # --- answers ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AnswerSave:
+    """One answer as it arrived: whose, which question, what, its sequence number, and when."""
+
+    who: CandidateSession
+    position: int
+    raw: Any
+    sequence: int
+    received: datetime
+
+
 def save_answer(
     engine: Engine, who: CandidateSession, position: int, raw: Any, sequence: int, now: datetime, grace_seconds: int
 ) -> SaveReceipt:
     """Save one answer at once (C3). Idempotent: a resend, or an older save arriving after a
     newer one, never overwrites what the candidate chose last."""
-    # The busiest request of all: a plain connection and two statements, no ORM session.
+    outcome = save_answers(engine, [AnswerSave(who, position, raw, sequence, now)], grace_seconds)[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def save_answers(
+    engine: Engine, saves: Sequence[AnswerSave], grace_seconds: int
+) -> list[SaveReceipt | AnswerRefused | NotYours]:
+    """Save answers from many candidates in one transaction and one commit (group commit: the
+    web layer gathers the saves that arrive while the previous commit runs). Each save is
+    checked on its own against its sitting as it stands inside the transaction, and is either
+    written or refused with the reason; a refused save never stops the others."""
+    # The busiest request of all: a plain connection and two statements a save, no ORM session.
+    outcomes: list[SaveReceipt | AnswerRefused | NotYours] = []
     with engine.begin() as connection:
-        sitting = sitting_row(connection, who.sitting_id)
-        if sitting is None or sitting.device != who.device:
-            raise NotYours("This test has been opened on another computer, or you have been logged out.")
-        # The row's status and running deadline are written with each event in one transaction,
-        # so the hot path need not replay the log.
-        status = Status(sitting.status)
-        deadline = aware(sitting.deadline) if sitting.deadline else None
-        if status in (Status.PAUSED, Status.ON_BREAK):
-            raise AnswerRefused("The test is paused: your answer was not saved. It will be sent again when the test resumes.")
-        if status is not Status.IN_PROGRESS or sitting.form_id is None or deadline is None:
-            raise AnswerRefused("The test has ended: answers can no longer be changed.")
-        if now > deadline + timedelta(seconds=grace_seconds):
-            raise AnswerRefused("Your time has ended: this answer arrived too late to be saved.")
-        form, _ = load_form(connection, sitting.form_id)
-        if not 1 <= position <= len(form.items):
-            raise AnswerRefused(f"There is no question {position} on this test.")
-        form_item = form.items[position - 1]
-        item = load_versions(connection, [form_item.ref])[form_item.ref]
-        try:
-            normalised = normalise(item, raw)
-        except ResponseError as exc:
-            raise AnswerRefused(f"That answer does not fit question {position}.") from exc
-        stored = None if normalised is None else _stored_shape(item.type, raw)
-        kept = upsert_response(connection, who.sitting_id, position, stored, sequence, now)
-        return SaveReceipt(position, kept, now)
+        for save in saves:
+            try:
+                outcomes.append(_save_one(connection, save, grace_seconds))
+            except (AnswerRefused, NotYours) as refused:
+                outcomes.append(refused)
+    return outcomes
+
+
+def _save_one(connection: Connection, save: AnswerSave, grace_seconds: int) -> SaveReceipt:
+    who, position, now = save.who, save.position, save.received
+    sitting = sitting_row(connection, who.sitting_id)
+    if sitting is None or sitting.device != who.device:
+        raise NotYours("This test has been opened on another computer, or you have been logged out.")
+    # The row's status and running deadline are written with each event in one transaction,
+    # so the hot path need not replay the log.
+    status = Status(sitting.status)
+    deadline = aware(sitting.deadline) if sitting.deadline else None
+    if status in (Status.PAUSED, Status.ON_BREAK):
+        raise AnswerRefused("The test is paused: your answer was not saved. It will be sent again when the test resumes.")
+    if status is not Status.IN_PROGRESS or sitting.form_id is None or deadline is None:
+        raise AnswerRefused("The test has ended: answers can no longer be changed.")
+    if now > deadline + timedelta(seconds=grace_seconds):
+        raise AnswerRefused("Your time has ended: this answer arrived too late to be saved.")
+    form, _ = load_form(connection, sitting.form_id)
+    if not 1 <= position <= len(form.items):
+        raise AnswerRefused(f"There is no question {position} on this test.")
+    form_item = form.items[position - 1]
+    item = load_versions(connection, [form_item.ref])[form_item.ref]
+    try:
+        normalised = normalise(item, save.raw)
+    except ResponseError as exc:
+        raise AnswerRefused(f"That answer does not fit question {position}.") from exc
+    stored = None if normalised is None else _stored_shape(item.type, save.raw)
+    kept = upsert_response(connection, who.sitting_id, position, stored, save.sequence, now)
+    return SaveReceipt(position, kept, now)
 
 
 def _stored_shape(kind: ItemType, raw: Any) -> Any:

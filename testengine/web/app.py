@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import random
@@ -23,10 +24,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from testengine.services.delivery import submit_overdue
+from testengine.services.delivery import save_answers, submit_overdue
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
 from testengine.web import candidate, staff
+from testengine.web.answer_queue import AnswerQueue
 from testengine.web.context import AppContext, render
 from testengine.web.cookies import CookieJar
 
@@ -98,6 +100,7 @@ def create_app(
             templates=templates,
             clock=clock,
             rng=rng or random.SystemRandom(),
+            answers=AnswerQueue(functools.partial(save_answers, engine, grace_seconds=opened.policy.answer_grace_seconds)),
         )
         # Everything loaded so far (the banks, the solver models) lives as long as the server:
         # move it out of the collector's sight, so full collections stay short under load.

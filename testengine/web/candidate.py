@@ -24,7 +24,7 @@ from testengine.domain.items import ItemType
 from testengine.domain.sittings import FINAL, SittingRuleError, Status
 from testengine.services import delivery
 from testengine.services.assembly import AssemblyError
-from testengine.services.delivery import AnswerRefused, CandidateSession, LoginRefused, NotYours, QuestionView, SittingView
+from testengine.services.delivery import AnswerRefused, AnswerSave, CandidateSession, LoginRefused, NotYours, QuestionView, SittingView
 from testengine.web.context import check_csrf_header, checked_form, client_address, context, is_htmx, render
 from testengine.web.cookies import ANONYMOUS, CANDIDATE, DISPLAY
 
@@ -250,10 +250,7 @@ async def question(request: Request, who: CandidateSession, csrf: str) -> Respon
         try:
             if raw is not None or current.response is not None:
                 sequence = int(form.get("sequence") or 0)
-                await run_in_threadpool(
-                    delivery.save_answer, ctx.engine, who, position, raw, max(sequence, _next_sequence(current)),
-                    ctx.clock(), ctx.policy.answer_grace_seconds,
-                )
+                await ctx.answers.save(AnswerSave(who, position, raw, max(sequence, _next_sequence(current)), ctx.clock()))
             go = str(form.get("go") or "next")
             if go in ("flag", "unflag"):
                 await run_in_threadpool(delivery.set_flag, ctx.engine, who, position, go == "flag", ctx.clock())
@@ -285,9 +282,7 @@ async def save_answer(request: Request, who: CandidateSession, csrf: str) -> Res
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"message": "The answer could not be read."}, status_code=400)
     try:
-        receipt = await run_in_threadpool(
-            delivery.save_answer, ctx.engine, who, position, response, sequence, ctx.clock(), ctx.policy.answer_grace_seconds
-        )
+        receipt = await ctx.answers.save(AnswerSave(who, position, response, sequence, ctx.clock()))
     except AnswerRefused as refused:
         paused = "paused" in str(refused)
         return JSONResponse({"message": str(refused), "final": not paused, "paused": paused}, status_code=409)

@@ -18,6 +18,7 @@ from testengine.domain.conduct import ConductPolicy
 from testengine.services.assembly import Assembler
 from testengine.services.catalogue import Catalogue
 from testengine.settings import Settings
+from testengine.web.answer_queue import AnswerQueue
 from testengine.web.cookies import CookieJar, csrf_matches
 
 MAX_FORM_BYTES = 2 * 1024 * 1024
@@ -34,6 +35,7 @@ class AppContext:
     templates: Jinja2Templates
     clock: Callable[[], datetime]
     rng: random.Random
+    answers: AnswerQueue
 
 
 def context(request: Request) -> AppContext:
