@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 import random
 from dataclasses import dataclass
 from enum import StrEnum
@@ -83,3 +85,8 @@ class Arrangements:
         if self.display_needs:
             parts.append(self.display_needs)
         return ", ".join(parts)
+
+
+def pin_matches(expected: str | None, given: str) -> bool:
+    """The session PIN (A5) typed by a candidate, compared in constant time."""
+    return expected is not None and hmac.compare_digest(expected.encode(), given.strip().encode())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from testengine.domain.centres import Arrangements
 
@@ -22,6 +22,8 @@ class ConductPolicy:
     maximum_extra_time_percent: int = 50
     extra_time_reference_above: int = 25
     candidates_per_invigilator: int = 20
+    # The console warns when a running candidate's browser has not been heard from for this long.
+    connection_lost_seconds: int = 45
     # Registers, seating plans and incident logs are kept this long (G7).
     retention_days: int = 365
 
@@ -69,3 +71,14 @@ def arrangement_problems(policy: ConductPolicy, arrangements: Arrangements) -> l
             f"extra time above {policy.extra_time_reference_above}% is exceptional: give the approval reference"
         )
     return problems
+
+
+def is_very_late(published_start: datetime, duration_minutes: int, arrived: datetime) -> bool:
+    """B9 (JCQ ICE): for a test under an hour, arriving after the published finish time (the
+    session's start plus the test's base time) is "very late" and needs a report."""
+    return duration_minutes < 60 and arrived > published_start + timedelta(minutes=duration_minutes)
+
+
+def over_ratio(policy: ConductPolicy, candidates: int, invigilators: int) -> bool:
+    """More candidates per invigilator than the policy allows (1 to 20 for onscreen tests)."""
+    return candidates > policy.candidates_per_invigilator * max(invigilators, 0)

@@ -59,6 +59,12 @@ class Kind(StrEnum):
     FOCUS_LOST = "focus_lost"
     FOCUS_RETURNED = "focus_returned"
     BREAK_REQUESTED = "break_requested"
+    MARKED_PRESENT = "marked_present"  # under supervision in the room (B3); late, with the time and reason (B9)
+    LEFT_ROOM = "left_room"  # accompanied or not (C8)
+    RETURNED = "returned"
+    WARNED = "warned"  # a disruptive candidate is warned first (C10)
+    REMOVED = "removed"  # then removed: the sitting ends, the record is kept
+    ENDED = "ended"  # ended by the invigilator, e.g. after leaving unaccompanied (C8)
 
 
 class SittingRuleError(ValueError):
@@ -90,6 +96,14 @@ class Sitting:
     focus_losses: int = 0
     break_requested: bool = False
     submitted_by: str | None = None
+    present: bool = False
+    arrived_at: datetime | None = None  # when a late candidate came under supervision (B9)
+    late: bool = False
+    very_late: bool = False
+    out_of_room: bool = False
+    left_unaccompanied: bool = False
+    warnings: int = 0
+    removed: bool = False
 
     @property
     def allowed(self) -> timedelta:
@@ -169,13 +183,47 @@ def apply(sitting: Sitting, event: Event) -> Sitting:
         if seconds <= 0:
             raise SittingRuleError("time added must be a positive number of seconds")
         return replace(sitting, added_seconds=sitting.added_seconds + seconds)
-    if kind is Kind.SUBMITTED:
-        need(RUNNING, "submit")
+    if kind in (Kind.SUBMITTED, Kind.ENDED, Kind.REMOVED):
+        need(RUNNING, {Kind.SUBMITTED: "submit", Kind.ENDED: "end", Kind.REMOVED: "remove the candidate from"}[kind])
+        if kind is not Kind.SUBMITTED and not event.reason.strip():
+            raise SittingRuleError("ending a candidate's sitting needs a reason")
         ended = _restarted(sitting, event.at) if sitting.stopped_since else sitting
-        return replace(ended, status=Status.SUBMITTED, submitted_at=event.at, submitted_by=event.actor)
+        return replace(
+            ended, status=Status.SUBMITTED, submitted_at=event.at, submitted_by=event.actor,
+            removed=kind is Kind.REMOVED, out_of_room=kind is Kind.REMOVED or sitting.out_of_room,
+        )
     if kind is Kind.MARKED_ABSENT:
         need({Status.BOOKED}, "mark absent")
+        if sitting.present:
+            raise SittingRuleError("the candidate is marked present")
         return replace(sitting, status=Status.ABSENT)
+    if kind is Kind.MARKED_PRESENT:
+        # A candidate marked absent who then arrives is put back on the register.
+        need(BEFORE_START | RUNNING | {Status.ABSENT}, "mark present")
+        late = bool(event.data.get("late"))
+        if late and not event.reason.strip():
+            raise SittingRuleError("a late arrival needs the reason recorded")
+        return replace(
+            sitting, status=Status.BOOKED if status is Status.ABSENT else status, present=True,
+            arrived_at=event.at if late else sitting.arrived_at, late=late or sitting.late,
+            very_late=bool(event.data.get("very_late")) or sitting.very_late,
+        )
+    if kind is Kind.LEFT_ROOM:
+        need(RUNNING | BEFORE_START, "record leaving the room for")
+        if sitting.out_of_room:
+            raise SittingRuleError("the candidate is already out of the room")
+        return replace(sitting, out_of_room=True, left_unaccompanied=not event.data.get("accompanied"))
+    if kind is Kind.RETURNED:
+        if not sitting.out_of_room:
+            raise SittingRuleError("the candidate is not out of the room")
+        if sitting.left_unaccompanied:
+            raise SittingRuleError("a candidate who left unaccompanied may not return: end the sitting")
+        return replace(sitting, out_of_room=False)
+    if kind is Kind.WARNED:
+        need(RUNNING | BEFORE_START, "warn")
+        if not event.reason.strip():
+            raise SittingRuleError("a warning needs the reason recorded")
+        return replace(sitting, warnings=sitting.warnings + 1)
     if kind is Kind.VOIDED:
         need(set(Status) - {Status.VOIDED}, "void")
         if not event.reason.strip():
@@ -199,6 +247,15 @@ def apply(sitting: Sitting, event: Event) -> Sitting:
         return replace(sitting, break_requested=True)
     # Recorded for the invigilator and the audit trail; the state does not change.
     return sitting
+
+
+def display_status(sitting: Sitting) -> str:
+    """The candidate's state as the invigilator's console names it."""
+    if sitting.status is Status.SUBMITTED:
+        return "removed" if sitting.removed else "finished"
+    if sitting.status is Status.READY:
+        return "ready to start" if sitting.unlocked else "locked"
+    return {Status.ON_BREAK: "on rest break"}.get(sitting.status, sitting.status.value.replace("_", " "))
 
 
 def _restarted(sitting: Sitting, at: datetime) -> Sitting:

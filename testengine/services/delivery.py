@@ -11,13 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
+from testengine.domain.centres import pin_matches
 from testengine.domain.items import Choice, ItemType
 from testengine.domain.scoring import ResponseError, normalise, score
 from testengine.domain.sittings import FINAL, Event, Kind, Sitting, SittingRuleError, Status
@@ -82,6 +84,7 @@ class SittingView:
     answered: int
     flagged: int
     warning_minutes: tuple[int, ...]
+    pin_set: bool = False  # the invigilator has set a session PIN that unlocks the test (A5)
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,43 @@ def sitting_view(engine: Engine, catalogue: Catalogue, who: CandidateSession, no
             answered=sum(1 for r in responses.values() if r.response is not None),
             flagged=sum(1 for r in responses.values() if r.flagged),
             warning_minutes=warning_minutes,
+            pin_set=_session_pin(session, sitting) is not None,
+        )
+
+
+def _session_pin(session: Session, sitting: SittingRecord) -> str | None:
+    booking = session.get(BookingRecord, sitting.booking_id) if sitting.booking_id else None
+    exam = session.get(ExamSessionRecord, booking.session_id) if booking else None
+    return exam.pin if exam else None
+
+
+def unlock_with_pin(engine: Engine, who: CandidateSession, pin: str, now: datetime, client: str) -> None:
+    """The candidate types the session PIN the invigilator announces, and the test unlocks (A5).
+    Wrong guesses are limited like keycodes; the refusal comes after the attempt is recorded."""
+    with Session(engine) as session, session.begin():
+        sitting = _own(session, who)
+        key = f"pin:{who.sitting_id}"
+        outcome: LoginRefused | None = None
+        if len(failed_logins_since(session, key, now - KEYCODE_WINDOW)) >= MAX_KEYCODE_FAILURES:
+            outcome = LoginRefused("Too many wrong PINs were typed. Ask the invigilator to unlock your test.")
+        elif not pin_matches(_session_pin(session, sitting), pin):
+            record_failed_login(session, [key], now)
+            outcome = LoginRefused("That is not the session PIN. Check it with the invigilator.")
+        else:
+            append_event(session, sitting, Event(Kind.UNLOCKED, now, "candidate", "unlocked with the session PIN"), client)
+    if outcome is not None:
+        raise outcome
+
+
+def record_check_ins(engine: Engine, check_ins: Mapping[int, tuple[datetime, int]]) -> None:
+    """Browsers' check-ins, many at once: when each was last heard from and how many answers it
+    still held unacknowledged (the console's connection warning, D7; the end check, F4)."""
+    if not check_ins:
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            update(SittingRecord).where(col(SittingRecord.id) == bindparam("sitting")).values(last_seen=bindparam("at"), unsent=bindparam("held")),
+            [{"sitting": s, "at": at, "held": unsent} for s, (at, unsent) in check_ins.items()],
         )
 
 

@@ -37,17 +37,7 @@ def centre_staff(session: Session, centre_id: int) -> list[StaffRecord]:
 
 
 def arrangements_of(session: Session, candidate_id: int) -> Arrangements:
-    record = session.get(ArrangementRecord, candidate_id)
-    if record is None:
-        return Arrangements()
-    return Arrangements(
-        extra_time_percent=record.extra_time_percent,
-        extra_time_reference=record.extra_time_reference,
-        rest_breaks=record.rest_breaks,
-        separate_invigilation=record.separate_invigilation,
-        reader=record.reader,
-        display_needs=record.display_needs,
-    )
+    return arrangements_for(session, [candidate_id]).get(candidate_id, Arrangements())
 
 
 def save_arrangements(session: Session, candidate_id: int, arrangements: Arrangements, by: str, now: datetime) -> None:
@@ -79,3 +69,21 @@ def failed_logins_since(session: Session, key: str, since: datetime) -> list[dat
     return list(
         session.exec(select(LoginAttemptRecord.at).where(LoginAttemptRecord.key == key, col(LoginAttemptRecord.at) >= since))
     )
+
+
+def arrangements_for(session: Session, candidate_ids: list[int]) -> dict[int, Arrangements]:
+    """Many candidates' arrangements in one query (the console of a large room)."""
+    if not candidate_ids:
+        return {}
+    rows = session.exec(select(ArrangementRecord).where(col(ArrangementRecord.candidate_id).in_(candidate_ids)))
+    return {
+        r.candidate_id: Arrangements(
+            extra_time_percent=r.extra_time_percent,
+            extra_time_reference=r.extra_time_reference,
+            rest_breaks=r.rest_breaks,
+            separate_invigilation=r.separate_invigilation,
+            reader=r.reader,
+            display_needs=r.display_needs,
+        )
+        for r in rows
+    }

@@ -24,6 +24,7 @@ class PolicyModel(BaseModel):
     maximum_extra_time_percent: int = 50
     extra_time_reference_above: int = 25
     candidates_per_invigilator: int = 20
+    connection_lost_seconds: int = 45
     retention_days: int = 365
 
 
@@ -43,6 +44,7 @@ def read_policy(folder: Path) -> ConductPolicy:
          "extra time: standard <= maximum <= 100"),
         (model.candidates_per_invigilator > 0, "candidates_per_invigilator must be positive"),
         (model.retention_days > 0, "retention_days must be positive"),
+        (15 <= model.connection_lost_seconds <= 600, "connection_lost_seconds must be 15-600 (the player checks in every 5 s)"),
     ]
     wrong = [Problem(reason=reason, file=name) for ok, reason in checks if not ok]
     if wrong:
@@ -56,5 +58,6 @@ def read_policy(folder: Path) -> ConductPolicy:
         maximum_extra_time_percent=model.maximum_extra_time_percent,
         extra_time_reference_above=model.extra_time_reference_above,
         candidates_per_invigilator=model.candidates_per_invigilator,
+        connection_lost_seconds=model.connection_lost_seconds,
         retention_days=model.retention_days,
     )

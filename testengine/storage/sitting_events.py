@@ -67,3 +67,18 @@ def append_event(session: Session, sitting: SittingRecord, event: Event, client:
     session.add(sitting)
     session.flush()
     return state
+
+
+def events_by_sitting(session: Session, sitting_ids: list[int]) -> dict[int, list[Event]]:
+    """Many sittings' logs in one query, each in order (the console of a large room)."""
+    found: dict[int, list[Event]] = {s: [] for s in sitting_ids}
+    if not sitting_ids:
+        return found
+    rows = session.exec(
+        select(SittingEventRecord)
+        .where(col(SittingEventRecord.sitting_id).in_(sitting_ids))
+        .order_by(col(SittingEventRecord.sitting_id), col(SittingEventRecord.sequence))
+    )
+    for r in rows:
+        found[r.sitting_id].append(Event(Kind(r.kind), aware(r.at), r.actor, r.reason, r.data))
+    return found

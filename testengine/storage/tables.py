@@ -104,8 +104,10 @@ class ExamSessionRecord(SQLModel, table=True):
     room: str = Field(max_length=100)
     capacity: int
     practice: bool = False
-    pin: str | None = Field(default=None, max_length=16)
+    pin: str | None = Field(default=None, max_length=16)  # shown to invigilators only (A5)
     signed_off_at: datetime | None = _when(nullable=True)
+    signed_off_by: str | None = Field(default=None, max_length=64)
+    sign_off_note: str = Field(default="", max_length=2000)
     created_at: datetime = _when(nullable=False)
 
 
@@ -201,13 +203,17 @@ class SittingRecord(SQLModel, table=True):
     started_at: datetime | None = _when(nullable=True)
     submitted_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when(nullable=False)
+    # The browser's last check-in, and how many answers it still held unacknowledged (D7, F4).
+    last_seen: datetime | None = _when(nullable=True)
+    unsent: int = 0
 
 
 class ResponseRecord(SQLModel, table=True):
     __tablename__ = "responses"
     sitting_id: int = Field(foreign_key="sittings.id", primary_key=True)
     position: int = Field(primary_key=True)
-    response: Any = _json(nullable=True)
+    # A cleared answer is SQL NULL (not JSON null), so that counting answers is a plain count.
+    response: Any = Field(sa_column=Column(JSON(none_as_null=True), nullable=True))
     # The browser numbers its saves; an older one arriving late never overwrites a newer one.
     sequence: int = 0
     flagged: bool = False
@@ -226,6 +232,22 @@ class SittingEventRecord(SQLModel, table=True):
     at: datetime = _when(nullable=False)
     actor: str = Field(max_length=64)
     reason: str = Field(default="", max_length=400)
+    data: dict[str, Any] = _json()
+    client: str = Field(default="", max_length=64)
+
+
+class IncidentRecord(SQLModel, table=True):
+    """The session's incident log (C7): entries are added, never edited."""
+
+    __tablename__ = "incidents"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="exam_sessions.id", index=True)
+    sitting_id: int | None = Field(default=None, foreign_key="sittings.id")  # None: the whole room
+    at: datetime = _when(nullable=False)
+    category: str = Field(max_length=32)
+    description: str = Field(max_length=2000)
+    action: str = Field(max_length=2000)
+    recorded_by: str = Field(max_length=64)
     data: dict[str, Any] = _json()
     client: str = Field(default="", max_length=64)
 

@@ -24,11 +24,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from testengine.services.delivery import save_answers, submit_overdue
+from testengine.services.delivery import record_check_ins, save_answers, submit_overdue
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
-from testengine.web import candidate, staff
+from testengine.web import candidate, console, staff
 from testengine.web.answer_queue import AnswerQueue
+from testengine.web.check_ins import CheckIns
 from testengine.web.context import AppContext, render
 from testengine.web.cookies import CookieJar
 
@@ -101,6 +102,7 @@ def create_app(
             clock=clock,
             rng=rng or random.SystemRandom(),
             answers=AnswerQueue(functools.partial(save_answers, engine, grace_seconds=opened.policy.answer_grace_seconds)),
+            check_ins=CheckIns(functools.partial(record_check_ins, engine)),
         )
         # Everything loaded so far (the banks, the solver models) lives as long as the server:
         # move it out of the collector's sight, so full collections stay short under load.
@@ -120,6 +122,7 @@ def create_app(
     routes = [
         Route("/", home),
         *candidate.routes,
+        *console.routes,  # before the staff routes, whose /staff/sessions/{id}/{document} would take them
         *staff.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -200,6 +200,20 @@ async def wait(request: Request, who: CandidateSession, csrf: str) -> Response:
 
 
 @candidate_page
+async def pin(request: Request, who: CandidateSession, csrf: str) -> Response:
+    """The session PIN the invigilator announces unlocks the test (A5)."""
+    ctx = context(request)
+    form = await checked_form(request, csrf)
+    try:
+        await run_in_threadpool(delivery.unlock_with_pin, ctx.engine, who, str(form.get("pin") or ""), ctx.clock(), client_address(request))
+    except (LoginRefused, SittingRuleError) as refused:
+        view = await _view(request, who)
+        message = str(refused) if isinstance(refused, LoginRefused) else delivery.rule_error_message(refused)
+        return _page(request, "candidate/wait.html", {"view": view, "pin_error": message}, csrf, 409)
+    return _go("/candidate/wait")
+
+
+@candidate_page
 async def start(request: Request, who: CandidateSession, csrf: str) -> Response:
     ctx = context(request)
     await checked_form(request, csrf)
@@ -306,8 +320,11 @@ async def flag(request: Request, who: CandidateSession, csrf: str) -> Response:
 
 @candidate_api
 async def clock(request: Request, who: CandidateSession, csrf: str) -> Response:
-    """The server's word on time left and state: player.js re-syncs from it."""
+    """The server's word on time left and state: player.js re-syncs from it. Each call is also
+    the browser's check-in, with the number of answers it still holds unacknowledged."""
     view = await _view(request, who)
+    unsent = request.query_params.get("unsent", "0")
+    await context(request).check_ins.note(who.sitting_id, context(request).clock(), int(unsent) if unsent.isdigit() else 0)
     return JSONResponse({"status": view.status.value, "remaining_seconds": view.remaining_seconds, "go": _where(view)})
 
 
@@ -400,6 +417,7 @@ routes = [
     Route("/candidate/declaration", declaration, methods=["GET", "POST"]),
     Route("/candidate/instructions", instructions),
     Route("/candidate/wait", wait),
+    Route("/candidate/pin", pin, methods=["POST"]),
     Route("/candidate/start", start, methods=["POST"]),
     Route("/candidate/question/{position:int}", question, methods=["GET", "POST"]),
     Route("/candidate/answers", save_answer, methods=["POST"]),

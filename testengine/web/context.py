@@ -19,6 +19,7 @@ from testengine.services.assembly import Assembler
 from testengine.services.catalogue import Catalogue
 from testengine.settings import Settings
 from testengine.web.answer_queue import AnswerQueue
+from testengine.web.check_ins import CheckIns
 from testengine.web.cookies import CookieJar, csrf_matches
 
 MAX_FORM_BYTES = 2 * 1024 * 1024
@@ -36,6 +37,7 @@ class AppContext:
     clock: Callable[[], datetime]
     rng: random.Random
     answers: AnswerQueue
+    check_ins: CheckIns
 
 
 def context(request: Request) -> AppContext:

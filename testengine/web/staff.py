@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from testengine.domain.centres import Actor, Arrangements, Role
-from testengine.services import accounts, centres, invigilation
+from testengine.services import accounts, centres, console, invigilation
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.web.context import checked_form, client_address, context, is_htmx, render
 from testengine.web.cookies import ANONYMOUS, STAFF
@@ -37,13 +37,13 @@ async def _staff(request: Request) -> tuple[Actor, str] | None:
     return (actor, str(data["csrf"])) if actor else None
 
 
-def _page(request: Request, template: str, actor: Actor, csrf: str, values: dict[str, Any], status_code: int = 200) -> Response:
+def render_staff(request: Request, template: str, actor: Actor, csrf: str, values: dict[str, Any], status_code: int = 200) -> Response:
     return render(request, template, {**values, "actor": actor, "csrf": csrf, "Role": Role}, status_code)
 
 
 def _problem(request: Request, actor: Actor, csrf: str, exc: Exception) -> Response:
     status = 404 if isinstance(exc, NotFound) else 403
-    return _page(request, "staff/problem.html", actor, csrf, {"message": str(exc)}, status)
+    return render_staff(request, "staff/problem.html", actor, csrf, {"message": str(exc)}, status)
 
 
 def staff_page(handler: Callable[[Request, Actor, str], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -114,7 +114,7 @@ async def dashboard(request: Request, actor: Actor, csrf: str) -> Response:
         sessions = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
     if actor.role is Role.CENTRE_ADMIN:
         settings = await run_in_threadpool(centres.centre_settings, ctx.engine, actor)
-    return _page(
+    return render_staff(
         request, "staff/dashboard.html", actor, csrf,
         {"sessions": sessions, "settings": settings, "releases": centres.RELEASES, "errors": errors, "saved": request.query_params.get("saved")},
         400 if errors else 200,
@@ -138,7 +138,7 @@ async def candidates(request: Request, actor: Actor, csrf: str) -> Response:
         except InvalidInput as invalid:
             errors = invalid.messages
     listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
-    return _page(
+    return render_staff(
         request, "staff/candidates.html", actor, csrf,
         {"candidates": listed, "errors": errors, "form": values, "added": request.query_params.get("added"),
          "imported": request.query_params.get("imported"), "import_errors": []},
@@ -165,7 +165,7 @@ async def import_candidates(request: Request, actor: Actor, csrf: str) -> Respon
         return _go(f"/staff/candidates?imported={result.added}")
     except InvalidInput as invalid:
         listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
-        return _page(
+        return render_staff(
             request, "staff/candidates.html", actor, csrf,
             {"candidates": listed, "errors": [], "form": {}, "import_errors": invalid.messages, "added": None, "imported": None}, 400,
         )
@@ -203,7 +203,7 @@ async def candidate(request: Request, actor: Actor, csrf: str) -> Response:
         except InvalidInput as invalid:
             errors = invalid.messages
     shown = await run_in_threadpool(centres.get_candidate, ctx.engine, actor, candidate_id)
-    return _page(
+    return render_staff(
         request, "staff/candidate.html", actor, csrf,
         {"candidate": shown, "errors": errors, "saved": request.query_params.get("saved"), "policy": ctx.policy},
         400 if errors else 200,
@@ -238,7 +238,7 @@ async def sessions(request: Request, actor: Actor, csrf: str) -> Response:
     listed = await run_in_threadpool(centres.list_sessions, ctx.engine, actor, ctx.catalogue)
     staff = await run_in_threadpool(centres.list_invigilators, ctx.engine, actor) if actor.role is Role.CENTRE_ADMIN else []
     units = [(p.number, p.bank.unit.title) for p in ctx.catalogue.units.values()]
-    return _page(
+    return render_staff(
         request, "staff/sessions.html", actor, csrf,
         {"sessions": listed, "staff": staff, "units": units, "errors": errors, "form": form, "today": ctx.clock().date().isoformat()},
         400 if errors else 200,
@@ -275,7 +275,7 @@ async def exam_session(request: Request, actor: Actor, csrf: str) -> Response:
                 notice = "Candidate unlocked." if count else "Nothing to unlock."
             elif action == "approve_login":
                 await run_in_threadpool(
-                    invigilation.approve_relogin, ctx.engine, actor, int(str(form.get("sitting_id"))), str(form.get("reason") or ""),
+                    invigilation.approve_relogin, ctx.engine, actor, session_id, int(str(form.get("sitting_id"))), str(form.get("reason") or ""),
                     ctx.clock(), client_address(request),
                 )
                 notice = "The candidate may now log in again with their keycode."
@@ -283,14 +283,14 @@ async def exam_session(request: Request, actor: Actor, csrf: str) -> Response:
                 raise InvalidInput([f"unknown action {action!r}"])
         except InvalidInput as invalid:
             errors = invalid.messages
-    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
+    view = await run_in_threadpool(console.room_view, ctx.engine, actor, ctx.catalogue, ctx.policy, session_id, ctx.clock())
     bookable = []
     if actor.role is Role.CENTRE_ADMIN:
         booked = {r.candidate_number for r in view.rows}
         bookable = [c for c in await run_in_threadpool(centres.list_candidates, ctx.engine, actor) if c.candidate_number not in booked]
     values = {"view": view, "bookable": bookable, "errors": errors, "notice": notice}
     template = "staff/_room.html" if is_htmx(request) else "staff/session.html"
-    return _page(request, template, actor, csrf, values, 400 if errors else 200)
+    return render_staff(request, template, actor, csrf, values, 400 if errors else 200)
 
 
 @staff_page
@@ -299,8 +299,8 @@ async def session_results(request: Request, actor: Actor, csrf: str) -> Response
     ctx = context(request)
     session_id = int(request.path_params["session_id"])
     rows = await run_in_threadpool(centres.session_results, ctx.engine, actor, session_id)
-    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, session_id, ctx.clock())
-    return _page(request, "staff/results.html", actor, csrf, {"view": view, "rows": rows, "printed_at": ctx.clock()})
+    view = await run_in_threadpool(console.room_view, ctx.engine, actor, ctx.catalogue, ctx.policy, session_id, ctx.clock())
+    return render_staff(request, "staff/results.html", actor, csrf, {"view": view, "rows": rows, "printed_at": ctx.clock()})
 
 
 @staff_page
@@ -310,8 +310,8 @@ async def session_document(request: Request, actor: Actor, csrf: str) -> Respons
     document = request.path_params["document"]
     if document not in ("slips", "register", "seating"):
         raise HTTPException(404)
-    view = await run_in_threadpool(invigilation.session_view, ctx.engine, actor, ctx.catalogue, int(request.path_params["session_id"]), ctx.clock())
-    return _page(request, f"staff/{document}.html", actor, csrf, {"view": view, "printed_at": ctx.clock()})
+    view = await run_in_threadpool(console.room_view, ctx.engine, actor, ctx.catalogue, ctx.policy, int(request.path_params["session_id"]), ctx.clock())
+    return render_staff(request, f"staff/{document}.html", actor, csrf, {"view": view, "printed_at": ctx.clock()})
 
 
 routes = [

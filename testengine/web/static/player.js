@@ -54,7 +54,9 @@
 
   async function syncClock() {
     try {
-      const reply = await fetch("/candidate/clock", { headers: { Accept: "application/json" }, cache: "no-store" });
+      // Each sync is also a check-in: the console sees when this browser was last heard from
+      // and how many answers it still holds unacknowledged.
+      const reply = await fetch("/candidate/clock?unsent=" + loadQueue().length, { headers: { Accept: "application/json" }, cache: "no-store" });
       if (!reply.ok) return;
       const state = await reply.json();
       const here = player.dataset.paused ? ["paused", "on_break"] : ["in_progress"];
@@ -74,7 +76,8 @@
   } else if (deadline !== null) {
     showTime();
     setInterval(showTime, 1000);
-    setInterval(syncClock, 15000);
+    // Often enough that a pause by the invigilator hides the question within seconds.
+    setInterval(syncClock, 5000);
     setInterval(function () { if (secondsLeft() === 0) syncClock(); }, 2000);
   }
 
