@@ -349,7 +349,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool) -> 
         for booked in ready.candidates:
             extra = f" ({booked.extra_time_percent}% extra time)" if booked.extra_time_percent else ""
             click.echo(f"  {booked.keycode}  {booked.candidate_number}  {booked.name}{extra}")
-        click.echo(f"Sign in as invigilator and open {base}/staff/sessions/{ready.session_id} to unlock the room.")
+        click.echo(f"Sign in as invigilator and open the live console {base}/staff/sessions/{ready.session_id}/console to run the room.")
     else:
         click.echo(f"testengine is starting at {base}/")
     # Request threads hand the interpreter to each other every millisecond rather than every
@@ -391,7 +391,7 @@ def session_create(
         "session_id": ready.session_id,
         "unit": ready.unit,
         "practice": ready.practice,
-        "console_url": f"{base_url.rstrip('/')}/staff/sessions/{ready.session_id}",
+        "console_url": f"{base_url.rstrip('/')}/staff/sessions/{ready.session_id}/console",
         "candidate_url": f"{base_url.rstrip('/')}/candidate",
         "username": ready.invigilator,
         "password": ready.password,
