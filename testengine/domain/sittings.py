@@ -228,7 +228,10 @@ def apply(sitting: Sitting, event: Event) -> Sitting:
         need(set(Status) - {Status.VOIDED}, "void")
         if not event.reason.strip():
             raise SittingRuleError("voiding a sitting needs a reason")
-        return replace(sitting, status=Status.VOIDED)
+        # A running sitting ends here: its clock stops for good, and it finished now.
+        ended = _restarted(sitting, event.at) if sitting.stopped_since else sitting
+        finished = sitting.submitted_at if sitting.submitted_at else (event.at if status in RUNNING else None)
+        return replace(ended, status=Status.VOIDED, submitted_at=finished)
     if kind is Kind.ABANDONED:
         need(RUNNING, "abandon")
         ended = _restarted(sitting, event.at) if sitting.stopped_since else sitting

@@ -8,11 +8,13 @@ display at the front of the room (A14).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, cast
+from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -173,16 +175,21 @@ def room_view(engine: Engine, actor: Actor, catalogue: Catalogue, policy: Conduc
 
 
 def _rows(session: Session, session_id: int, policy: ConductPolicy, now: datetime) -> list[RoomRow]:
-    booked = session.exec(
-        select(SittingRecord, BookingRecord, CandidateRecord)
+    # Plain columns rather than ORM objects: the console of a large room reads this every few seconds.
+    booked: Sequence[Any] = session.connection().execute(
+        select_columns(
+            col(SittingRecord.id).label("sitting_id"), col(SittingRecord.last_seen), col(SittingRecord.unsent),
+            col(BookingRecord.seat), col(BookingRecord.keycode),
+            col(CandidateRecord.id).label("candidate_id"), col(CandidateRecord.candidate_number), col(CandidateRecord.name),
+        )
         .join(BookingRecord, col(BookingRecord.id) == SittingRecord.booking_id)
         .join(CandidateRecord, col(CandidateRecord.id) == SittingRecord.candidate_id)
-        .where(BookingRecord.session_id == session_id)
+        .where(col(BookingRecord.session_id) == session_id)
         .order_by(col(CandidateRecord.candidate_number))
     ).all()
-    ids = [s.id for s, _, _ in booked if s.id is not None]
+    ids = [b.sitting_id for b in booked]
     events = events_by_sitting(session, ids)
-    arrangements = arrangements_for(session, [c.id for _, _, c in booked if c.id is not None])
+    arrangements = arrangements_for(session, [b.candidate_id for b in booked])
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for sitting_id, answered, flagged in session.exec(
         select(
@@ -196,19 +203,18 @@ def _rows(session: Session, session_id: int, policy: ConductPolicy, now: datetim
         counts[sitting_id] = [int(answered or 0), int(flagged or 0)]
     lost_after = timedelta(seconds=policy.connection_lost_seconds)
     rows = []
-    for sitting, booking, candidate in booked:
-        assert sitting.id is not None and candidate.id is not None
-        state = replay(events.get(sitting.id, []))
-        agreed = arrangements.get(candidate.id, Arrangements())
-        last_seen = aware(sitting.last_seen) if sitting.last_seen else None
-        answered, flagged = counts[sitting.id]
+    for b in booked:
+        state = replay(events.get(b.sitting_id, []))
+        agreed = arrangements.get(b.candidate_id, Arrangements())
+        last_seen = aware(b.last_seen) if b.last_seen else None
+        answered, flagged = counts[b.sitting_id]
         rows.append(
             RoomRow(
-                sitting_id=sitting.id,
-                candidate_number=candidate.candidate_number,
-                name=candidate.name,
-                seat=booking.seat,
-                keycode=booking.keycode,
+                sitting_id=b.sitting_id,
+                candidate_number=b.candidate_number,
+                name=b.name,
+                seat=b.seat,
+                keycode=b.keycode,
                 status=state.status,
                 state=display_status(state),
                 unlocked=state.unlocked,
@@ -227,7 +233,7 @@ def _rows(session: Session, session_id: int, policy: ConductPolicy, now: datetim
                 relogin_approved=state.relogin_approved,
                 last_seen=last_seen,
                 connection_lost=state.status in RUNNING and (last_seen is None or now - last_seen > lost_after),
-                unsent=sitting.unsent,
+                unsent=b.unsent,
                 focus_losses=state.focus_losses,
                 break_requested=state.break_requested,
                 out_of_room=state.out_of_room,

@@ -29,6 +29,7 @@ from testengine.services.catalogue import Catalogue
 from testengine.services.marking import mark_sitting
 from testengine.storage.centres import arrangements_of, failed_logins_since, record_failed_login
 from testengine.storage.forms import load_form
+from testengine.storage.incidents import open_interruption
 from testengine.storage.item_versions import load_scenarios, load_versions
 from testengine.storage.results import result_history
 from testengine.storage.sittings import sitting_row, upsert_response
@@ -245,6 +246,9 @@ def start_test(engine: Engine, assembler: Assembler, who: CandidateSession, now:
         if state.status is not Status.READY or not state.unlocked:
             # Let the domain say precisely why not.
             append_event(session, sitting, _started_event(now, 0, 0), client)
+        booking = session.get(BookingRecord, sitting.booking_id) if sitting.booking_id else None
+        if booking is not None and open_interruption(session, booking.session_id) is not None:
+            raise SittingRuleError("the room is paused for an emergency: wait for the invigilator")
         candidate = session.get(CandidateRecord, sitting.candidate_id)
         assert candidate is not None and candidate.id is not None
         if sitting.practice:

@@ -45,7 +45,6 @@ class Action(StrEnum):
     START_BREAK = "start_break"
     END_BREAK = "end_break"
     ALLOW_LOGIN = "allow_login"
-    PRESENT = "present"
     ABSENT = "absent"
     LEFT_ACCOMPANIED = "left_accompanied"
     LEFT_UNACCOMPANIED = "left_unaccompanied"
@@ -65,7 +64,6 @@ _RULES: dict[Action, tuple[Kind, bool, str, frozenset[Status]]] = {
     Action.START_BREAK: (Kind.BREAK_STARTED, False, "supervised rest break", frozenset({Status.IN_PROGRESS})),
     Action.END_BREAK: (Kind.BREAK_ENDED, False, "rest break ended", frozenset({Status.ON_BREAK})),
     Action.ALLOW_LOGIN: (Kind.RELOGIN_APPROVED, True, "", frozenset()),
-    Action.PRESENT: (Kind.MARKED_PRESENT, False, "", frozenset({Status.BOOKED})),
     Action.ABSENT: (Kind.MARKED_ABSENT, False, "did not attend", frozenset({Status.BOOKED})),
     Action.LEFT_ACCOMPANIED: (Kind.LEFT_ROOM, False, "left the room accompanied", frozenset()),
     Action.LEFT_UNACCOMPANIED: (Kind.LEFT_ROOM, False, "left the room unaccompanied", frozenset()),
@@ -298,7 +296,9 @@ def resume_all(engine: Engine, actor: Actor, session_id: int, now: datetime, cli
         resumed = 0
         for sitting, _ in targets:
             assert sitting.id is not None
-            if replay(states[sitting.id]).status is Status.PAUSED:
+            # During an emergency, only the clocks it stopped restart: a candidate paused on their
+            # own before it (a crashed workstation, D6) stays paused until the invigilator says.
+            if replay(states[sitting.id]).status is Status.PAUSED and (interruption is None or _emergency_paused(states[sitting.id])):
                 append_event(session, sitting, Event(Kind.RESUMED, now, actor.username, "resume all"), client)
                 resumed += 1
         if interruption is not None:
@@ -310,6 +310,11 @@ def resume_all(engine: Engine, actor: Actor, session_id: int, now: datetime, cli
                 actor.username, {"interruption": "ended", "started_id": interruption["id"], "seconds": lasted}, client,
             )
     return Done(resumed)
+
+
+def _emergency_paused(events: list[Event]) -> bool:
+    last = next((e for e in reversed(events) if e.kind is Kind.PAUSED), None)
+    return last is not None and bool(last.data.get("emergency"))
 
 
 # --- the session PIN (A5) -----------------------------------------------------------------
@@ -358,7 +363,8 @@ def record_incident(
 @dataclass(frozen=True)
 class EndCheck:
     not_finished: tuple[str, ...]  # candidates neither finished, absent, voided nor abandoned
-    unsent: tuple[str, ...]  # candidates whose browser last reported answers not yet on the server
+    unsent: tuple[str, ...]  # browsers holding answers that may still arrive (within the grace)
+    lost: tuple[str, ...]  # answers a browser held after its sitting ended: they can never be saved
     interrupted: bool
 
     @property
@@ -366,34 +372,44 @@ class EndCheck:
         return not (self.not_finished or self.unsent or self.interrupted)
 
 
-def end_check(engine: Engine, actor: Actor, session_id: int) -> EndCheck:
+def end_check(engine: Engine, actor: Actor, session_id: int, now: datetime, grace_seconds: int) -> EndCheck:
     """Everyone finished, absent or voided, every answer on the server (F4)."""
     require(actor, *STAFF)
     with Session(engine) as session:
         own_session(session, actor, session_id)
-        return _end_check(session, session_id)
+        return _end_check(session, session_id, now, grace_seconds)
 
 
-def _end_check(session: Session, session_id: int) -> EndCheck:
+def _end_check(session: Session, session_id: int, now: datetime, grace_seconds: int) -> EndCheck:
     targets = _booked(session, session_id, None)
     states = events_by_sitting(session, [s.id for s, _ in targets if s.id is not None])
-    not_finished, unsent = [], []
+    not_finished, unsent, lost = [], [], []
     for sitting, candidate in targets:
         assert sitting.id is not None
         state = replay(states[sitting.id])
+        held = f"{candidate.candidate_number} ({sitting.unsent} answer{'' if sitting.unsent == 1 else 's'} not acknowledged)"
         if state.status not in FINAL:
             not_finished.append(f"{candidate.candidate_number} ({state.status.value.replace('_', ' ')})")
         elif sitting.unsent and state.status is not Status.ABSENT:
-            unsent.append(f"{candidate.candidate_number} ({sitting.unsent} answer{'' if sitting.unsent == 1 else 's'} not acknowledged)")
-    return EndCheck(tuple(not_finished), tuple(unsent), open_interruption(session, session_id) is not None)
+            # Answers in flight at the end are accepted for the grace period; after it, what a
+            # browser still held can never be saved, and the sign-off records it instead.
+            ended = state.submitted_at
+            if ended is not None and now > ended + timedelta(seconds=grace_seconds):
+                lost.append(held)
+            else:
+                unsent.append(held)
+    return EndCheck(tuple(not_finished), tuple(unsent), tuple(lost), open_interruption(session, session_id) is not None)
 
 
-def sign_off(engine: Engine, actor: Actor, session_id: int, note: str, now: datetime, client: str = "") -> None:
+def sign_off(
+    engine: Engine, actor: Actor, session_id: int, note: str, now: datetime, grace_seconds: int, client: str = ""
+) -> None:
     """The invigilator signs the session off (F5): the register is complete and the incident log
-    closed. Refused, with what is outstanding, until the end-of-session check passes."""
+    closed. Refused, with what is outstanding, until the end-of-session check passes; answers a
+    browser held after its sitting ended are recorded with the sign-off."""
     with Session(engine) as session, session.begin():
         exam = _session_for_actions(session, actor, session_id)
-        check = _end_check(session, session_id)
+        check = _end_check(session, session_id, now, grace_seconds)
         if not check.ready:
             problems = []
             if check.not_finished:
@@ -407,8 +423,8 @@ def sign_off(engine: Engine, actor: Actor, session_id: int, note: str, now: date
         exam.signed_off_by = actor.username
         exam.sign_off_note = note.strip()[:2000]
         session.add(exam)
-        audit(session, now, actor.username, "session.signed_off", f"session {session_id}", {"note": exam.sign_off_note},
-              exam.centre_id, client)
+        audit(session, now, actor.username, "session.signed_off", f"session {session_id}",
+              {"note": exam.sign_off_note, "answers_never_saved": list(check.lost)}, exam.centre_id, client)
 
 
 def unlock(engine: Engine, actor: Actor, session_id: int, sitting_ids: list[int] | None, now: datetime, client: str = "") -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
@@ -129,7 +130,8 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        # A large room's console is a megabyte of table every few seconds: compressed, a tenth of it.
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers={HTTPException: http_error},
     )
 

@@ -35,7 +35,6 @@ BUTTONS: dict[str, tuple[Action, str]] = {
     "start_break": (Action.START_BREAK, "Rest break started"),
     "end_break": (Action.END_BREAK, "Rest break ended"),
     "allow_login": (Action.ALLOW_LOGIN, "May log in again"),
-    "present": (Action.PRESENT, "Marked present"),
     "absent": (Action.ABSENT, "Marked absent"),
     "left_accompanied": (Action.LEFT_ACCOMPANIED, "Recorded leaving the room, accompanied"),
     "left_unaccompanied": (Action.LEFT_UNACCOMPANIED, "Recorded leaving the room, unaccompanied"),
@@ -84,7 +83,7 @@ async def console_page(request: Request, actor: Actor, csrf: str) -> Response:
     values = {"view": view, "notice": notice, "errors": errors, "interruption": interruption, "policy": ctx.policy, "zone": CENTRE_TIME}
     if is_htmx(request) and request.method == "POST" or request.query_params.get("live"):
         return render_staff(request, "staff/console_live.html", actor, csrf, values, 400 if errors else 200)
-    check = await run_in_threadpool(invigilation.end_check, ctx.engine, actor, session_id)
+    check = await run_in_threadpool(invigilation.end_check, ctx.engine, actor, session_id, ctx.clock(), ctx.policy.answer_grace_seconds)
     incidents = await run_in_threadpool(timeline.incident_log, ctx.engine, actor, session_id)
     return render_staff(
         request, "staff/console.html", actor, csrf,
@@ -98,6 +97,13 @@ async def _do(request: Request, actor: Actor, form: dict[str, Any]) -> tuple[str
     action = str(form.get("action") or "")
     reason = str(form.get("reason") or "")
     scope = str(form.get("scope") or "one")  # one, selected or all
+    if action == "present":
+        # Marked present now: after the session's start that is a late arrival, which needs its reason.
+        [sitting_id] = _ids(form) or [0]
+        await run_in_threadpool(
+            invigilation.record_arrival, ctx.engine, actor, ctx.catalogue, session_id, sitting_id, None, reason, now, client
+        )
+        return "Marked present.", None
     if action in BUTTONS:
         what, label = BUTTONS[action]
         ids = None if scope == "all" else _ids(form)
@@ -142,7 +148,9 @@ async def _do(request: Request, actor: Actor, form: dict[str, Any]) -> tuple[str
         await run_in_threadpool(invigilation.clear_pin, ctx.engine, actor, session_id, now, client)
         return "Session PIN removed.", None
     if action == "sign_off":
-        await run_in_threadpool(invigilation.sign_off, ctx.engine, actor, session_id, str(form.get("note") or ""), now, client)
+        await run_in_threadpool(
+            invigilation.sign_off, ctx.engine, actor, session_id, str(form.get("note") or ""), now, ctx.policy.answer_grace_seconds, client
+        )
         return "Session signed off.", None
     raise InvalidInput([f"unknown action {action!r}"])
 

@@ -153,7 +153,7 @@ def test_session_create_prints_the_console_url_logins_and_keycodes(run):
     result = run("session", "create", "--unit", "5", "--candidates", "3", "--extra-time", "25", "--extra-time", "40", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["console_url"].endswith(f"/staff/sessions/{data['session_id']}")
+    assert data["console_url"].endswith(f"/staff/sessions/{data['session_id']}/console")
     assert data["username"].startswith("invigilator-") and len(data["password"]) >= 12
     assert [c["extra_time_percent"] for c in data["candidates"]] == [25, 40, 0]
     assert len({c["keycode"] for c in data["candidates"]}) == 3
