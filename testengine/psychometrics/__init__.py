@@ -1,1 +1,2 @@
-"""Numerical methods: test assembly as integer programming, and (later) item statistics."""
+"""Numerical methods: test assembly as integer programming, classical item statistics, Rasch
+calibration and differential item functioning."""

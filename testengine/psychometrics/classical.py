@@ -1,0 +1,636 @@
+"""Classical test theory: item, option (distractor) and test statistics on a response matrix.
+
+Definitions and names follow shared/docs/psychometrics.md, which follows R:
+
+    facility p          mean mark / max mark                         (Moodle facility index)
+    r_item_total        Pearson r(item, total)                       (psych raw.r)
+    r_item_rest         Pearson r(item, total - item)                (psych r.drop, CTT pBis)
+    alpha               k/(k-1) (1 - sum var_i / var_total)          (psych raw_alpha; KR-20 for 0/1)
+    alpha_if_deleted    alpha of the other k-1 items                 (psych alpha.drop raw_alpha)
+    D                   p(upper 27%) - p(lower 27%)                  (Kelley 1939; Ebel bands)
+    disc_efficiency     100 cov(item, rest) / cov(sorted item, sorted rest)   (Moodle)
+    r_option_rest       Pearson r(chose option, total - option's score)       (CTT distractorAnalysis pBis)
+
+Input is a matrix of marks, candidates by items: NaN means the item was never presented, which
+is not 0; an item presented and left blank scores 0 and counts in the omit rate. With on-demand
+forms every candidate sits different items, so totals and rest scores are proportions of the
+marks of the candidate's own form: on a fixed form that is a constant factor, and every
+correlation equals the classical one. Everything is computed on the presented cells in long
+form (one entry per candidate and item) with grouped sums, so the cost grows with the cells
+presented, not with candidates x pool; loops run over items only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from testengine.domain.problems import DataError, Problem, Source
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.intp]
+Bools = npt.NDArray[np.bool_]
+
+FLAG_ORDER = ("HARD", "EASY", "LOW_DISC", "NEG_DISC", "KEY_CHECK", "WEAK_DISTRACTOR", "ALPHA_UP", "SMALL_N")
+ITEM_COLUMNS = (
+    "item", "n", "omit_rate", "p", "sd", "r_item_total", "r_item_rest", "alpha_if_deleted",
+    "d_upper_lower", "disc_efficiency", "flags",
+)
+OPTION_COLUMNS = ("item", "option", "is_key", "n", "proportion", "r_option_rest", "p_upper", "p_lower")
+BLANK = ""
+
+CONVENTIONS: list[str] = [
+    "An item never presented to a candidate is missing, not 0; an item presented and left blank scores 0 "
+    "and counts in the item's omit rate (omitted / presented).",
+    "Variances, SDs and covariances use n - 1.",
+    "Facility p = mean mark / max mark; item SD is the SD of the item's marks.",
+    "Totals and rest scores are proportions of the marks of the candidate's own form: rest = (marks on the "
+    "other items presented) / (max marks of those items). On a fixed form this gives exactly the classical "
+    "item-total and item-rest correlations (psych raw.r and r.drop, CTT pBis).",
+    "Upper and lower groups (Kelley): candidates are put in one order, by proportion of marks on their own "
+    "form and then by candidate id; among the N presented an item, the last round(0.27 N) in that order are "
+    "the upper group and the first round(0.27 N) the lower group (halves round up), so ties at a group's "
+    "edge go by candidate id. D = p(upper) - p(lower).",
+    "Discriminative efficiency (Moodle) = 100 cov(item, rest) / cov(item sorted, rest sorted).",
+    "Cronbach's alpha (KR-20 for 0/1 items), alpha if deleted and the SEM = SD sqrt(1 - alpha) are given "
+    "only for a fixed form (every candidate presented every item), on raw marks.",
+    "Option-rest r = Pearson r(chose the option, total minus the marks the option would earn if keyed), as "
+    "CTT distractorAnalysis pBis; a blank answer is its own row and is not a distractor.",
+    "Proportion choosing an option is out of the candidates presented the item, blanks included.",
+    "Flags need a minimum number of candidates presented: p-based ones (HARD, EASY, WEAK_DISTRACTOR) "
+    "min_n_p, correlation-based ones (LOW_DISC, NEG_DISC, KEY_CHECK, ALPHA_UP) min_n_corr; SMALL_N marks "
+    "an item below min_n_corr, whose correlation-based flags were not judged.",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds
+
+
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "hard": (0.0, 1.0, "a number from 0 to 1"),
+    "easy": (0.0, 1.0, "a number from 0 to 1"),
+    "low_disc": (-1.0, 1.0, "a number from -1 to 1"),
+    "neg_disc": (-1.0, 1.0, "a number from -1 to 1"),
+    "key_check_r": (-1.0, 1.0, "a number from -1 to 1"),
+    "weak_distractor": (0.0, 1.0, "a number from 0 to 1"),
+    "alpha_up": (0.0, 1.0, "a number from 0 to 1"),
+    "min_n_p": (1, math.inf, "a whole number of at least 1"),
+    "min_n_corr": (3, math.inf, "a whole number of at least 3"),
+    # Groups of more than half would overlap.
+    "upper_lower_share": (0.01, 0.5, "a number from 0.01 to 0.5"),
+}
+_WHOLE = {"min_n_p", "min_n_corr"}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every flag threshold and minimum sample size; defaults from the psychometrics guide."""
+
+    hard: float = 0.20  # HARD when p < hard
+    easy: float = 0.90  # EASY when p > easy
+    low_disc: float = 0.20  # LOW_DISC when r_item_rest < low_disc
+    neg_disc: float = 0.0  # NEG_DISC when r_item_rest <= neg_disc
+    key_check_r: float = 0.0  # KEY_CHECK when a distractor's option-rest r > key_check_r
+    weak_distractor: float = 0.05  # WEAK_DISTRACTOR when a distractor's proportion < weak_distractor
+    alpha_up: float = 0.01  # ALPHA_UP when alpha_if_deleted > alpha + alpha_up
+    min_n_p: int = 30  # candidates presented before p-based flags are judged
+    min_n_corr: int = 100  # candidates presented before correlation-based flags are judged
+    upper_lower_share: float = 0.27  # share of candidates in each of the upper and lower groups
+
+    def __post_init__(self) -> None:
+        problems = _threshold_problems({f.name: getattr(self, f.name) for f in fields(self)}, None)
+        if problems:
+            raise DataError(problems)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], source: Source | None = None) -> Thresholds:
+        """Thresholds from parsed settings (a YAML mapping); unset keys keep their defaults.
+
+        Raises DataError naming every unknown key and every value out of range, not only the first.
+        """
+        known = {f.name for f in fields(cls)}
+        problems = [
+            Problem.at(source, f"unknown threshold {key!r}; known: {', '.join(sorted(known))}")
+            for key in values
+            if key not in known
+        ]
+        chosen = {key: value for key, value in values.items() if key in known}
+        problems += _threshold_problems({**{f.name: f.default for f in fields(cls)}, **chosen}, source)
+        if problems:
+            raise DataError(problems)
+        return cls(**chosen)
+
+
+def _threshold_problems(values: Mapping[str, Any], source: Source | None) -> list[Problem]:
+    problems = []
+    for key, (low, high, wanted) in _RANGES.items():
+        value = values[key]
+        # bool is an int to Python, never a threshold; YAML "yes" would otherwise read as 1.
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if key in _WHOLE:
+            numeric = numeric and isinstance(value, int)
+        if not numeric or not low <= value <= high:
+            problems.append(Problem.at(source, f"threshold {key!r} must be {wanted}, not {value!r}"))
+    hard, easy = values["hard"], values["easy"]
+    if not problems and hard >= easy:
+        problems.append(Problem.at(source, f"threshold 'hard' ({hard}) must be below 'easy' ({easy})"))
+    return problems
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+# ---------------------------------------------------------------------------------------------
+# The response matrix in long form
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The presented cells, sorted by item and then by candidate position."""
+
+    items: Sequence[Hashable]
+    candidates: pd.Index
+    maxima: Floats  # per item
+    item: Ints  # per cell: item position
+    cand: Ints  # per cell: candidate position
+    mark: Floats
+    omitted: Bools
+    starts: Ints  # cells of item j are starts[j]:starts[j + 1]
+    total: Floats  # per candidate: marks on their own form
+    form_max: Floats  # per candidate: max marks of their own form
+    fixed_form: bool  # every candidate was presented every item
+
+    @property
+    def proportion(self) -> Floats:
+        return _ratio(self.total, self.form_max)
+
+
+def _cells(scores: pd.DataFrame, max_marks: Mapping[Hashable, float] | None, omitted: pd.DataFrame | None) -> _Cells:
+    if not scores.index.is_unique:
+        raise ValueError("candidate ids (the scores' index) are not unique")
+    if not scores.columns.is_unique:
+        raise ValueError("item ids (the scores' columns) are not unique")
+    items = list(scores.columns)
+    maxima = np.array([float(max_marks[i]) if max_marks is not None and i in max_marks else 1.0 for i in items])
+    bad = [str(i) for i, m in zip(items, maxima) if not (math.isfinite(m) and m > 0)]
+    if bad:
+        raise ValueError(f"max marks must be positive: {', '.join(bad[:10])}")
+    n_cand, n_items = scores.shape
+    # eq(True): cells missing from the omitted frame (or NA in it) are not omissions.
+    blanks = None if omitted is None else omitted.reindex(index=scores.index, columns=scores.columns).eq(True)
+    # Column by column, so that no dense copy of a sparse candidates x pool matrix is made.
+    parts: list[tuple[Ints, Floats, Bools]] = []
+    clash, over = [], []
+    for j in range(n_items):
+        x = scores.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
+        blank = np.zeros(n_cand, dtype=bool) if blanks is None else blanks.iloc[:, j].to_numpy(dtype=bool, na_value=False)
+        if (blank & (np.nan_to_num(x) != 0)).any():
+            clash.append(str(items[j]))
+        cand = np.flatnonzero(~np.isnan(x) | blank)
+        mark = np.where(blank[cand], 0.0, x[cand])
+        if ((mark < 0) | (mark > maxima[j] + 1e-9)).any():
+            over.append(str(items[j]))
+        parts.append((cand.astype(np.intp), mark, blank[cand]))
+    if clash:
+        raise ValueError(f"omitted items must score 0: {', '.join(clash[:10])}")
+    if over:
+        raise ValueError(f"marks outside 0..max marks for items: {', '.join(over[:10])}")
+    counts = np.array([len(cand) for cand, _, _ in parts], dtype=np.intp)
+    item = np.repeat(np.arange(n_items, dtype=np.intp), counts)
+    cand = np.concatenate([part[0] for part in parts]) if parts else np.zeros(0, dtype=np.intp)
+    mark = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0)
+    return _Cells(
+        items=items,
+        candidates=scores.index,
+        maxima=maxima,
+        item=item,
+        cand=cand,
+        mark=mark,
+        omitted=np.concatenate([part[2] for part in parts]) if parts else np.zeros(0, dtype=bool),
+        starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
+        total=_sums(cand, mark, n_cand),
+        form_max=_sums(cand, maxima[item], n_cand),
+        fixed_form=bool(n_cand > 0 and (counts == n_cand).all()),
+    )
+
+
+def _sums(group: Ints, weights: Floats | None, size: int) -> Floats:
+    """Per group: the sum of the weights, or the count of cells when weights is None."""
+    return np.bincount(group, weights=weights, minlength=size).astype(np.float64)
+
+
+def _ratio(a: Floats, b: Floats) -> Floats:
+    """a / b, NaN where b is 0, without a warning (pytest runs with warnings as errors)."""
+    out: Floats = np.full(np.shape(a), np.nan)
+    np.divide(a, b, out=out, where=b != 0)
+    return out
+
+
+def _grouped_r(group: Ints, x: Floats, y: Floats, weight: Floats, size: int) -> tuple[Floats, Floats]:
+    """Pearson r of x and y within each group (cells with weight 1), and the covariance sum.
+
+    Two passes (means, then centred products) so that large groups lose no precision.
+    """
+    n = _sums(group, weight, size)
+    mx = _ratio(_sums(group, weight * x, size), n)
+    my = _ratio(_sums(group, weight * y, size), n)
+    dx, dy = x - mx[group], y - my[group]
+    sxx = _sums(group, weight * dx * dx, size)
+    syy = _sums(group, weight * dy * dy, size)
+    sxy = _sums(group, weight * dx * dy, size)
+    # A constant variable leaves rounding dust, not zero: compare with the raw sum of squares.
+    flat = (sxx <= 1e-12 * _sums(group, weight * x * x, size)) | (
+        syy <= 1e-12 * _sums(group, weight * y * y, size)
+    )
+    r = _ratio(sxy, np.sqrt(sxx * syy))
+    r[flat | (n < 2)] = np.nan
+    return r, sxy
+
+
+def _group_size(n: Floats | Ints, share: float) -> Ints:
+    """round(share N), halves up; rounded to 9 places first so 0.27 * 150 is 40.5, not 40.4999..."""
+    return np.floor(np.round(np.asarray(n, dtype=float) * share, 9) + 0.5).astype(np.intp)
+
+
+def _upper_lower(cells: _Cells, share: float) -> tuple[Bools, Bools, Ints]:
+    """Per cell: is the candidate in the item's upper group, in its lower group; per item: group size.
+
+    One stable order of candidates, by proportion of marks on their own form and then by
+    candidate id; among those presented an item, the last round(share N) in that order are its
+    upper group and the first round(share N) its lower group, so the groups never overlap.
+    """
+    n_cand = len(cells.candidates)
+    by_id = np.empty(n_cand, dtype=np.int64)
+    by_id[np.asarray(cells.candidates.argsort(), dtype=np.intp)] = np.arange(n_cand)
+    rank = np.empty(n_cand, dtype=np.int64)
+    rank[np.lexsort((by_id, cells.proportion))] = np.arange(n_cand)
+    order = np.argsort(cells.item.astype(np.int64) * n_cand + rank[cells.cand])
+    item = cells.item[order]
+    position = np.arange(len(order)) - cells.starts[item]
+    counts = np.diff(cells.starts)
+    size = _group_size(counts, share)
+    upper = np.zeros(len(order), dtype=bool)
+    lower = np.zeros(len(order), dtype=bool)
+    upper[order[position >= counts[item] - size[item]]] = True
+    lower[order[position < size[item]]] = True
+    return upper, lower, size
+
+
+# ---------------------------------------------------------------------------------------------
+# Item statistics
+
+
+def item_statistics(
+    scores: pd.DataFrame,
+    max_marks: Mapping[Hashable, float] | None = None,
+    omitted: pd.DataFrame | None = None,
+    *,
+    options: pd.DataFrame | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> pd.DataFrame:
+    """One row per item (the scores' columns, in order) with the columns of ITEM_COLUMNS.
+
+    scores: marks, candidates (index: candidate id) by items (columns: item id); NaN = not presented.
+    max_marks: per item id, default 1. omitted: True where presented and left blank (scores 0).
+    options: option_statistics() of the same responses, for KEY_CHECK and WEAK_DISTRACTOR.
+    Conventions: see CONVENTIONS.
+    """
+    cells = _cells(scores, max_marks, omitted)
+    k = len(cells.items)
+    g, c, x = cells.item, cells.cand, cells.mark
+    m = cells.maxima[g]
+    ones = np.ones(len(x))
+    n = _sums(g, None, k)
+    mean = _ratio(_sums(g, x, k), n)
+    variance = _item_variances(cells)
+
+    r_total, _ = _grouped_r(g, x, cells.proportion[c], ones, k)
+    rest_max = cells.form_max[c] - m
+    has_rest = rest_max > 0  # a candidate presented one item has no rest score
+    rest = np.where(has_rest, cells.total[c] - x, 0.0) / np.where(has_rest, rest_max, 1.0)
+    r_rest, cov_rest = _grouped_r(g, x, rest, has_rest.astype(float), k)
+
+    upper, lower, size = _upper_lower(cells, thresholds.upper_lower_share)
+    p_upper = _ratio(_sums(g[upper], x[upper], k), size * cells.maxima)
+    p_lower = _ratio(_sums(g[lower], x[lower], k), size * cells.maxima)
+
+    alpha, if_deleted = _alpha(cells, np.nan_to_num(variance))
+    table = pd.DataFrame(
+        {
+            "item": list(cells.items),
+            "n": n.astype(np.int64),
+            "omit_rate": _ratio(_sums(g, cells.omitted.astype(float), k), n),
+            "p": mean / cells.maxima,
+            "sd": np.sqrt(variance),
+            "r_item_total": r_total,
+            "r_item_rest": r_rest,
+            "alpha_if_deleted": if_deleted,
+            "d_upper_lower": p_upper - p_lower,
+            "disc_efficiency": 100 * _ratio(cov_rest, _max_covariance(g[has_rest], x[has_rest], rest[has_rest], k)),
+        }
+    )
+    table["flags"] = flag_items(table, options, alpha=alpha, thresholds=thresholds)
+    return table
+
+
+def _max_covariance(group: Ints, x: Floats, y: Floats, size: int) -> Floats:
+    """Sum of centred products with x and y each sorted within its group: the most cov(x, y) can be."""
+    xs = x[np.lexsort((x, group))]
+    ys = y[np.lexsort((y, group))]
+    n = _sums(group, None, size)
+    mx = _ratio(_sums(group, x, size), n)
+    my = _ratio(_sums(group, y, size), n)
+    # lexsort keeps the groups in place, so group[i] still names the group of xs[i] and ys[i].
+    most = _sums(group, (xs - mx[group]) * (ys - my[group]), size)
+    most[most <= 1e-12 * np.maximum(n, 1)] = np.nan  # a constant item or rest: no efficiency
+    return most
+
+
+def _alpha(cells: _Cells, variance: Floats) -> tuple[float, Floats]:
+    """Cronbach's alpha on raw marks and alpha without each item; NaN unless a fixed form.
+
+    alpha = k/(k-1) (1 - sum var_i / var_T); without item j the total variance is
+    var_T - 2 cov(T, x_j) + var_j, so no k x k covariance matrix is needed.
+    """
+    k, n = len(cells.items), len(cells.candidates)
+    if_deleted = np.full(k, np.nan)
+    if not cells.fixed_form or k < 2 or n < 2:
+        return math.nan, if_deleted
+    total = cells.total
+    var_total = float(np.var(total, ddof=1))
+    alpha = _cronbach(k, float(variance.sum()), var_total)
+    if k >= 3:
+        g, x = cells.item, cells.mark
+        mean = _sums(g, x, k) / n
+        cov = _sums(g, (x - mean[g]) * (total[cells.cand] - total.mean()), k) / (n - 1)
+        rest_var = var_total - 2 * cov + variance
+        if_deleted = np.array([_cronbach(k - 1, float(variance.sum() - variance[j]), rest_var[j]) for j in range(k)])
+    return alpha, if_deleted
+
+
+def _cronbach(k: int, item_variance: float, total_variance: float) -> float:
+    if total_variance <= 0:
+        return math.nan
+    return k / (k - 1) * (1 - item_variance / total_variance)
+
+
+def flag_items(
+    items: pd.DataFrame,
+    options: pd.DataFrame | None = None,
+    *,
+    alpha: float = math.nan,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> pd.Series:
+    """The flags of each item row, joined by ";" in FLAG_ORDER ("" for none).
+
+    items: item_statistics() columns (item, n, p, r_item_rest, alpha_if_deleted).
+    options: option_statistics() rows, for KEY_CHECK and WEAK_DISTRACTOR; without it those two
+    are not judged. alpha: the form's alpha, for ALPHA_UP (NaN: not judged).
+    """
+    t = thresholds
+    by_item: dict[Any, pd.DataFrame] = {}
+    if options is not None and len(options):
+        by_item = {key: rows for key, rows in options.groupby("item", sort=False)}
+    column = {name: items[name].to_numpy(dtype=np.float64) for name in ("n", "p", "r_item_rest", "alpha_if_deleted")}
+    flags = []
+    for at, item in enumerate(items["item"].tolist()):
+        n, p, r = column["n"][at], column["p"][at], column["r_item_rest"][at]
+        # NaN compares false, so a figure that could not be computed raises no flag.
+        raised = set()
+        if n >= t.min_n_p:
+            raised |= {"HARD"} if p < t.hard else set()
+            raised |= {"EASY"} if p > t.easy else set()
+        if n >= t.min_n_corr:
+            raised |= {"LOW_DISC"} if r < t.low_disc else set()
+            raised |= {"NEG_DISC"} if r <= t.neg_disc else set()
+            raised |= {"ALPHA_UP"} if column["alpha_if_deleted"][at] > alpha + t.alpha_up else set()
+        else:
+            raised.add("SMALL_N")
+        rows = by_item.get(item)
+        if rows is not None:
+            distractors = rows[~rows["is_key"].astype(bool) & (rows["option"] != BLANK)]
+            if n >= t.min_n_p and bool((distractors["proportion"] < t.weak_distractor).any()):
+                raised.add("WEAK_DISTRACTOR")
+            if n >= t.min_n_corr and _key_doubtful(rows, distractors, t):
+                raised.add("KEY_CHECK")
+        flags.append(";".join(f for f in FLAG_ORDER if f in raised))
+    return pd.Series(flags, index=items.index)
+
+
+def _key_doubtful(rows: pd.DataFrame, distractors: pd.DataFrame, t: Thresholds) -> bool:
+    """A distractor with option-rest r > key_check_r, or above the key's, or more popular upstairs."""
+    if bool((distractors["r_option_rest"] > t.key_check_r).any()):
+        return True
+    keyed = rows[rows["is_key"].astype(bool)]
+    if keyed.empty:
+        return False
+    key_r = float(keyed["r_option_rest"].max())
+    key_upper = float(keyed["p_upper"].max())
+    return bool((distractors["r_option_rest"] > key_r).any() or (distractors["p_upper"] > key_upper).any())
+
+
+# ---------------------------------------------------------------------------------------------
+# Option (distractor) statistics
+
+
+def option_statistics(
+    choices: pd.DataFrame,
+    keys: Mapping[Hashable, Hashable],
+    scores: pd.DataFrame,
+    max_marks: Mapping[Hashable, float] | None = None,
+    omitted: pd.DataFrame | None = None,
+    *,
+    option_labels: Mapping[Hashable, Sequence[Hashable]] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> pd.DataFrame:
+    """One row per item and option, with the columns of OPTION_COLUMNS.
+
+    choices: the option label each candidate chose, candidates by single-choice items; "" = left
+    blank (its own row, and scored 0), NaN = not presented. keys: the keyed label per item.
+    scores (with max_marks, omitted): the marks on every item of the forms, as for
+    item_statistics; totals and groups come from them. option_labels: every option of an item,
+    so that one nobody chose still gets a row (n = 0); otherwise the labels seen and the key.
+    Options come in option_labels order (else sorted), the blank row last.
+
+    r_option_rest = r(chose o, (total - chose o x max mark) / (form max - max mark)): CTT's pBis,
+    which takes out of the total what the option would earn if it were the key.
+    """
+    missing = [str(i) for i in choices.columns if i not in scores.columns]
+    if missing:
+        raise ValueError(f"choices for items without scores: {', '.join(missing[:10])}")
+    unkeyed = [str(i) for i in choices.columns if i not in keys]
+    if unkeyed:
+        raise ValueError(f"no key for items: {', '.join(unkeyed[:10])}")
+    strangers = choices.index.difference(scores.index)
+    if len(strangers):
+        raise ValueError(f"choices for candidates without scores: {', '.join(map(str, strangers[:10]))}")
+    chosen = choices.reindex(index=scores.index)
+    present = chosen.notna().to_numpy(dtype=bool)
+    blank = (chosen == BLANK).to_numpy(dtype=bool, na_value=False)
+    labels = chosen.to_numpy(dtype=object)
+    if omitted is not None:
+        blank_all = omitted.reindex(index=scores.index, columns=scores.columns).eq(True).to_numpy(dtype=bool, na_value=False)
+    else:
+        blank_all = np.zeros(scores.shape, dtype=bool)
+    blank_all[:, scores.columns.get_indexer(choices.columns)] |= blank
+    cells = _cells(scores, max_marks, pd.DataFrame(blank_all, index=scores.index, columns=scores.columns))
+    upper, lower, size = _upper_lower(cells, thresholds.upper_lower_share)
+
+    frames = []
+    for col, item in enumerate(choices.columns):
+        j = cells.items.index(item)
+        span = slice(cells.starts[j], cells.starts[j + 1])
+        c = cells.cand[span]
+        if len(c) != int(present[:, col].sum()) or not present[c, col].all():
+            raise ValueError(f"item {item}: the choices and the scores disagree on who was presented it")
+        frames.append(
+            _item_options(item, keys[item], labels[c, col], cells, j, c, upper[span], lower[span], int(size[j]),
+                          None if option_labels is None else option_labels.get(item))
+        )
+    if not frames:
+        return pd.DataFrame({name: [] for name in OPTION_COLUMNS})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _item_options(
+    item: Hashable,
+    key: Hashable,
+    chosen: npt.NDArray[np.object_],
+    cells: _Cells,
+    j: int,
+    cand: Ints,
+    upper: Bools,
+    lower: Bools,
+    size: int,
+    listed: Sequence[Hashable] | None,
+) -> pd.DataFrame:
+    seen = set(pd.unique(chosen))
+    if listed is not None:
+        unknown = seen - set(listed) - {BLANK}
+        if unknown:
+            raise ValueError(f"item {item}: options chosen but not listed: {', '.join(sorted(map(str, unknown)))}")
+        if key not in listed:
+            raise ValueError(f"item {item}: the key {key!r} is not one of its options")
+        order = [o for o in listed if o != BLANK]
+    else:
+        order = sorted((seen | {key}) - {BLANK}, key=str)
+    if BLANK in seen:
+        order.append(BLANK)
+    onehot = (chosen[:, None] == np.array(order, dtype=object)[None, :]).astype(float)
+    n = len(chosen)
+    count = onehot.sum(axis=0)
+    m = float(cells.maxima[j])
+    rest_max = cells.form_max[cand] - m
+    has_rest = rest_max > 0
+    total = cells.total[cand]
+    options = len(order)
+    # All options at once as groups: option o's cells are the block o of the stacked columns.
+    group = np.repeat(np.arange(options), int(has_rest.sum()))
+    ind = onehot[has_rest].T.ravel()
+    rest = ((total[has_rest][None, :] - onehot[has_rest].T * m) / rest_max[has_rest][None, :]).ravel()
+    r, _ = _grouped_r(group.astype(np.intp), ind, rest, np.ones(len(ind)), options)
+    nan = np.full(options, np.nan)
+    return pd.DataFrame(
+        {
+            "item": [item] * options,
+            "option": list(order),
+            "is_key": [o == key for o in order],
+            "n": count.astype(np.int64),
+            "proportion": count / n if n else nan,
+            "r_option_rest": r,
+            "p_upper": onehot[upper].sum(axis=0) / size if size else nan,
+            "p_lower": onehot[lower].sum(axis=0) / size if size else nan,
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Test statistics
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """counts[i] candidates have a total in [edges[i], edges[i + 1]); the last bin is closed."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TestStatistics:
+    """The score distribution and (for a fixed form) reliability of one test or form."""
+
+    __test__ = False  # a result, not a pytest test class
+
+    n: int  # candidates presented at least one item
+    k: int  # items presented to at least one candidate
+    scale: str  # "marks" when every form has the same max marks, else "proportion" of own form's marks
+    max_total: float  # max marks of a form; 1.0 on the proportion scale
+    mean: float
+    sd: float  # n - 1
+    alpha: float  # Cronbach (KR-20 for 0/1), fixed form only, else NaN
+    sem: float  # sd sqrt(1 - alpha)
+    histogram: Histogram
+    pass_rate: float | None = None  # share with total >= pass_mark, when a pass mark is given
+
+
+def test_statistics(
+    scores: pd.DataFrame,
+    max_marks: Mapping[Hashable, float] | None = None,
+    omitted: pd.DataFrame | None = None,
+    *,
+    pass_mark: float | None = None,
+) -> TestStatistics:
+    """N, items, mean, SD, alpha, SEM and histogram of totals (same input as item_statistics).
+
+    Totals are raw marks when every candidate's form has the same max marks (one bin per mark),
+    else proportions of the candidate's own form (ten bins of 0.1); pass_mark is on that scale.
+    Alpha and the SEM need a fixed form; for on-demand forms use Rasch person separation.
+    """
+    cells = _cells(scores, max_marks, omitted)
+    sat = cells.form_max > 0
+    form_max = cells.form_max[sat]
+    k = int(np.count_nonzero(np.diff(cells.starts)))
+    if len(form_max) and np.allclose(form_max, form_max[0]):
+        scale, top, totals = "marks", float(form_max[0]), cells.total[sat]
+        edges = np.arange(0.0, math.floor(top) + 2.0)
+    else:
+        scale, top, totals = "proportion", 1.0, cells.proportion[sat]
+        edges = np.round(np.linspace(0.0, 1.0, 11), 10)
+    n = len(totals)
+    alpha, _ = _alpha(cells, np.nan_to_num(_item_variances(cells)))  # NaN unless a fixed form
+    sd = float(np.std(totals, ddof=1)) if n > 1 else math.nan
+    counts, _ = np.histogram(totals, bins=edges)
+    return TestStatistics(
+        n=n,
+        k=k,
+        scale=scale,
+        max_total=top,
+        mean=float(totals.mean()) if n else math.nan,
+        sd=sd,
+        alpha=alpha,
+        sem=sd * math.sqrt(1 - alpha) if alpha <= 1 else math.nan,
+        histogram=Histogram(tuple(float(e) for e in edges), tuple(int(v) for v in counts)),
+        pass_rate=None if pass_mark is None or not n else float(np.mean(totals >= pass_mark - 1e-9)),
+    )
+
+
+# pytest collects module-level names starting "test_" from any test module that imports them.
+setattr(test_statistics, "__test__", False)
+
+
+def _item_variances(cells: _Cells) -> Floats:
+    k = len(cells.items)
+    n = _sums(cells.item, None, k)
+    mean = _ratio(_sums(cells.item, cells.mark, k), n)
+    ss = _sums(cells.item, (cells.mark - mean[cells.item]) ** 2, k)
+    variance = _ratio(ss, n - 1)
+    variance[n < 2] = np.nan
+    return variance
