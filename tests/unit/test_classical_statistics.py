@@ -1,6 +1,6 @@
 """Classical item, option and test statistics agree with R and follow the guide's conventions.
 
-Reference values: shared/reference-data/expected/, computed with R 4.2.2 by psych 2.2.9
+Reference values: tests/reference_data/expected/ (copied from shared/reference-data),, computed with R 4.2.2 by psych 2.2.9
 (alpha: raw.r, r.drop, alpha.drop, raw_alpha) and CTT 2.3.3 (itemAnalysis, distractorAnalysis),
 on LSAT6 (ltm), LSAT7 (mirt) and the CTT example data (CTTdata, CTTkey).
 """
@@ -26,8 +26,8 @@ from testengine.psychometrics.classical import (
     test_statistics,
 )
 
-# tests/unit/this file -> the repository -> its parent, where shared/ sits (CI clones it there too).
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
+# The shared reference data, copied into the repository (tests/reference_data/README.md).
+REFERENCE = Path(__file__).resolve().parents[1] / "reference_data"
 EXPECTED = REFERENCE / "expected"
 TOLERANCE = 1e-6
 
