@@ -16,6 +16,7 @@ import click
 
 from testengine.domain.blueprints import Purpose
 from testengine.domain.problems import DataError
+from testengine.services.analysis import analyse_files, analysis_settings, write_analysis
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
 from testengine.services.lint import lint_bank, lint_policy
@@ -276,6 +277,34 @@ def _form_text(data: dict[str, Any]) -> str:
             f"{i['type']:<9} {i['marks']} mark(s)  {i['amplification']}"
         )
     return "\n".join(lines)
+
+
+@main.command()
+@click.option("--responses", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV: one row per candidate, one column per item (optional first column candidate_id).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="CSV with columns item,key (option-label data).")
+@click.option("--scored", is_flag=True, help="The cells are 0/1 marks, not option labels.")
+@click.option("--omit", "omit_code", help="The code that means omitted (an empty cell always does).")
+@click.option("--groups", type=click.Path(dir_okay=False, path_type=Path), help="CSV with columns candidate_id,group, for DIF.")
+@click.option("--reference", help="The DIF reference group.")
+@click.option("--focal", help="The DIF focal group.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSV files and report.html.")
+@click.pass_obj
+@_handles_errors
+def analyse(
+    settings: Settings, responses: Path, key: Path | None, scored: bool, omit_code: str | None, groups: Path | None,
+    reference: str | None, focal: str | None, out: Path,
+) -> None:
+    """Item statistics, Rasch calibration and DIF for response data from elsewhere.
+
+    Writes items.csv, options.csv (with a key), test.csv, rasch.csv, dif.csv (with groups) and
+    report.html to OUT, with the thresholds of reports/analysis.yaml."""
+    if groups is not None and (reference is None or focal is None):
+        _fail("error: --groups needs --reference and --focal (the two group names to compare)")
+    chosen = analysis_settings(settings.reports)
+    result = analyse_files(responses, chosen, key, scored, omit_code, groups, reference, focal)
+    for path in write_analysis(result, out, _now()):
+        click.echo(str(path))
 
 
 @main.command()

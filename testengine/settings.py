@@ -26,16 +26,19 @@ class Settings:
     invigilation: Path
     # Signing keys for cookies, newest first: older ones still verify, so keys can be rotated.
     secret_keys: tuple[str, ...] = ()
+    # The analysts' settings (analysis.yaml); generated reports go to its generated/ folder.
+    reports: Path = PROJECT_ROOT / "reports"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """TESTENGINE_DATABASE_URL, _ITEM_BANKS, _BLUEPRINTS, _INVIGILATION, _SECRET_KEYS, or defaults."""
+        """TESTENGINE_DATABASE_URL, _ITEM_BANKS, _BLUEPRINTS, _INVIGILATION, _SECRET_KEYS, _REPORTS, or defaults."""
         return cls(
             database_url=environ.get("TESTENGINE_DATABASE_URL") or default_database_url(),
             item_banks=Path(environ.get("TESTENGINE_ITEM_BANKS") or PROJECT_ROOT / "item_banks"),
             blueprints=Path(environ.get("TESTENGINE_BLUEPRINTS") or PROJECT_ROOT / "blueprints"),
             invigilation=Path(environ.get("TESTENGINE_INVIGILATION") or PROJECT_ROOT / "invigilation"),
             secret_keys=tuple(k.strip() for k in environ.get("TESTENGINE_SECRET_KEYS", "").split(",") if k.strip()),
+            reports=Path(environ.get("TESTENGINE_REPORTS") or PROJECT_ROOT / "reports"),
         )
 
 
