@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -15,8 +16,10 @@ from testengine.domain.conformance import form_violations
 from testengine.domain.cut_scores import cut_score
 from testengine.domain.forms import Form, arrange
 from testengine.psychometrics.assembly import AssemblyModel, RuleGroup
+from testengine.psychometrics.standard_setting import cut_ability, rasch_probability
 from testengine.services.catalogue import Catalogue, UnitPackage
 from testengine.storage.forms import exposure_counts, items_seen_by, save_form
+from testengine.storage.item_decisions import WITHDRAWING, Calibrated, calibration_in_force, decisions_in_force
 from testengine.storage.item_versions import keep_versions
 from testengine.storage.sittings import find_candidate
 
@@ -42,6 +45,7 @@ class Eligibility:
     usage: Mapping[str, float] | None = None  # share of the unit's sittings that had the item
     over_cap: Set[str] = frozenset()
     candidate: str | None = None
+    withdrawn: Set[str] = frozenset()  # by the analysts: under review, retired, key corrected
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,22 @@ class Assembler:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self._models: dict[tuple[int, str], AssemblyModel] = {}
+        self._models: dict[tuple[int, str, int], AssemblyModel] = {}
+        self._calibrated: dict[tuple[int, int], UnitPackage] = {}
+
+    def current(self, session: Session, package: UnitPackage) -> UnitPackage:
+        """The live package with the unit's latest calibration applied: empirical facilities
+        (the difficulty window) and ratings carried onto calibrated items (the form's cut)."""
+        run, values = calibration_in_force(session, package.number)
+        if run == 0:
+            return package
+        key = (package.number, run)
+        if key not in self._calibrated:
+            self._calibrated[key] = calibrated_package(package, run, values)
+        return self._calibrated[key]
 
     def model(self, package: UnitPackage) -> AssemblyModel:
-        key = (package.number, package.blueprint.purpose.value)
+        key = (package.number, package.blueprint.purpose.value, package.calibration_run)
         model = self._models.get(key)
         if model is None:
             model = AssemblyModel.build(package.bank, package.blueprint)
@@ -72,7 +88,7 @@ class Assembler:
         model = self.model(package)
         pool = model.pool
         usage = eligibility.usage or {}
-        allowed = np.array([i.id not in eligibility.seen for i in pool], dtype=bool)
+        allowed = np.array([i.id not in eligibility.seen and i.id not in eligibility.withdrawn for i in pool], dtype=bool)
         over = np.array([i.id in eligibility.over_cap for i in pool], dtype=bool)
         rng = np.random.default_rng(seed)
         weights = rng.random(len(pool))
@@ -107,6 +123,27 @@ class Assembler:
         )
 
 
+def calibrated_package(package: UnitPackage, run: int, values: Mapping[tuple[str, int], Calibrated]) -> UnitPackage:
+    """The package with each calibrated item's empirical facility, and its Angoff rating
+    carried onto the Rasch scale (psychometrics.standard_setting); other items keep the
+    writers' estimates."""
+    calibrated = [(i, values[(i.id, i.version)]) for i in package.bank.items if (i.id, i.version) in values]
+    rasch = [(i, c.difficulty) for i, c in calibrated if c.difficulty is not None and math.isfinite(c.difficulty)]
+    theta = None
+    if rasch:
+        ratings = [i.angoff for i, _ in rasch]
+        if 0 < sum(ratings) < len(ratings):
+            theta = cut_ability([float(b) for _, b in rasch], ratings)
+    changed = {}
+    for item, c in calibrated:
+        angoff = item.angoff
+        if theta is not None and c.difficulty is not None and math.isfinite(c.difficulty):
+            angoff = round(rasch_probability(c.difficulty, theta), 4)
+        changed[item.id] = replace(item, facility=round(c.facility, 4), angoff=angoff)
+    bank = replace(package.bank, items=tuple(changed.get(i.id, i) for i in package.bank.items))
+    return replace(package, bank=bank, calibration_run=run)
+
+
 def eligibility_for(session: Session, package: UnitPackage, candidate_number: str | None) -> Eligibility:
     """Items the candidate has seen in earlier sittings, and items over the exposure cap."""
     seen: set[str] = set()
@@ -122,7 +159,17 @@ def eligibility_for(session: Session, package: UnitPackage, candidate_number: st
     if sittings >= rule.minimum_forms:
         # Out if one more use would take the item past the cap.
         over_cap = {item_id for item_id, n in counts.items() if (n + 1) / (sittings + 1) > rule.cap}
-    return Eligibility(seen=frozenset(seen), usage=usage, over_cap=frozenset(over_cap), candidate=candidate_number)
+    withdrawn = {
+        item_id for item_id, d in decisions_in_force(session, package.number).items()
+        if d.decision in WITHDRAWING and not (d.decision == "key_corrected" and _bank_version(package, item_id) > d.version)
+    }
+    return Eligibility(seen=frozenset(seen), usage=usage, over_cap=frozenset(over_cap), candidate=candidate_number,
+                       withdrawn=frozenset(withdrawn))
+
+
+def _bank_version(package: UnitPackage, item_id: str) -> int:
+    item = package.bank.item(item_id)
+    return item.version if item else 0
 
 
 def assemble_form(
@@ -134,8 +181,8 @@ def assemble_form(
     exclude_seen: str | None = None,
 ) -> AssembledForm:
     """Assemble, freeze and store a form (its item versions are kept with it)."""
-    package = assembler.catalogue.unit(unit)
     with Session(engine) as session, session.begin():
+        package = assembler.current(session, assembler.catalogue.unit(unit))
         eligibility = eligibility_for(session, package, exclude_seen)
         form = assembler.choose(package, seed, eligibility)
         form_id = store_form(session, package, form, now)

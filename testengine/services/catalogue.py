@@ -21,6 +21,8 @@ class UnitPackage:
     bank: Bank
     blueprint: Blueprint
     blueprint_digest: str
+    # The item calibration its facilities and ratings come from (0: the writers' estimates).
+    calibration_run: int = 0
 
     @property
     def number(self) -> int:

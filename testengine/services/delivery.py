@@ -256,7 +256,7 @@ def start_test(engine: Engine, assembler: Assembler, who: CandidateSession, now:
             package = assembler.catalogue.for_purpose(sitting.unit, Purpose.PRACTICE)
             eligibility = Eligibility()
         else:
-            package = assembler.catalogue.unit(sitting.unit)
+            package = assembler.current(session, assembler.catalogue.unit(sitting.unit))
             eligibility = eligibility_for(session, package, candidate.candidate_number)
         form = assembler.choose(package, rng.randint(0, MAX_SEED), eligibility)
         sitting.form_id = store_form(session, package, form, now, candidate.id)

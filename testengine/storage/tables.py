@@ -272,3 +272,37 @@ class ResultRecord(SQLModel, table=True):
     reason: str = Field(max_length=400)
     marked_by: str = Field(max_length=100)
     marked_at: datetime = _when(nullable=False)
+
+
+class ItemDecisionRecord(SQLModel, table=True):
+    """An analyst's decision on an item version (for review, retired, key corrected, cleared):
+    added, never edited; the latest for an item is in force. Assembly leaves out items under
+    review, retired, or with a corrected key not yet in the bank."""
+
+    __tablename__ = "item_decisions"
+    id: int | None = Field(default=None, primary_key=True)
+    unit: int = Field(index=True)
+    item_id: str = Field(max_length=32, index=True)
+    version: int
+    decision: str = Field(max_length=16)
+    key: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))  # the corrected key
+    reason: str = Field(max_length=1000)
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = _when(nullable=False)
+
+
+class ItemCalibrationRecord(SQLModel, table=True):
+    """Empirical values of an item version from one calibration run: facility p and Rasch b
+    with the number of responses. Assembly uses them once n reaches the analysts' minimum."""
+
+    __tablename__ = "item_calibrations"
+    __table_args__ = (UniqueConstraint("run", "item_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run: int = Field(index=True)  # one calibration of one unit: the highest run is in force
+    unit: int = Field(index=True)
+    item_id: str = Field(max_length=32)
+    version: int
+    n: int
+    facility: float
+    difficulty: float | None = None  # Rasch b, logits, centred on the unit's calibrated items
+    calibrated_at: datetime = _when(nullable=False)
