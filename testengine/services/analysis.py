@@ -16,7 +16,7 @@ import pandas as pd
 
 from testengine.domain.problems import DataError, Problem, Source
 from testengine.psychometrics import classical
-from testengine.psychometrics.classical import Thresholds
+from testengine.psychometrics.item_flags import Thresholds
 from testengine.psychometrics.dif import mantel_haenszel_dif
 from testengine.psychometrics.rasch import calibrate
 from testengine.storage.analysis_file import read_analysis_file

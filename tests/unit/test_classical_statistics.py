@@ -15,16 +15,8 @@ import pandas as pd
 import pytest
 
 from testengine.domain.problems import DataError, Source
-from testengine.psychometrics.classical import (
-    CONVENTIONS,
-    ITEM_COLUMNS,
-    OPTION_COLUMNS,
-    Thresholds,
-    flag_items,
-    item_statistics,
-    option_statistics,
-    test_statistics,
-)
+from testengine.psychometrics.classical import CONVENTIONS, ITEM_COLUMNS, OPTION_COLUMNS, item_statistics, option_statistics, test_statistics
+from testengine.psychometrics.item_flags import Thresholds, flag_items
 
 # The shared reference data, copied into the repository (tests/reference_data/README.md).
 REFERENCE = Path(__file__).resolve().parents[1] / "reference_data"
