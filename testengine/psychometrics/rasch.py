@@ -60,6 +60,8 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from testengine.psychometrics.symmetric_functions import esf_terms, pair_probabilities
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -218,50 +220,6 @@ def _group(forms: _Forms, active: BoolArray, informative: BoolArray) -> _Groups:
     return _Groups(g_idx, g_idx < forms.n_items, unique[:, k], counts.astype(np.float64), member.ravel())
 
 
-def _esf_terms(eps: FloatArray, score: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """gamma_r(S), pi_p = eps_p gamma_{r-1}(S \\ p) / gamma_r and u_p = eps_p gamma_{r-2}(S \\ p) / gamma_r.
-
-    `eps` is (k, rows): positions first, candidates (groups) last, so every update below is a
-    contiguous vector operation across rows.
-    """
-    k, rows = eps.shape
-    # front[p, a] = gamma_a(positions < p)
-    front = np.zeros((k + 1, k + 1, rows))
-    front[0, 0] = 1.0
-    for p in range(k):
-        front[p + 1] = front[p]
-        front[p + 1, 1:] += eps[p] * front[p, :-1]
-    columns = np.arange(rows)
-    gamma_r = front[k, score, columns]
-    # back[c] = gamma_{m-c}(positions >= p) for m = r - 1, indexed from the top so that the
-    # leave-one-out sum over a + (m - a) = m needs no per-row gather.
-    back = np.zeros((k + 2, rows))
-    back[score - 1, columns] = 1.0
-    at_m = np.empty((k, rows))
-    below_m = np.empty((k, rows))
-    for p in range(k - 1, -1, -1):
-        at_m[p] = np.einsum("ar,ar->r", front[p], back[:-1])
-        below_m[p] = np.einsum("ar,ar->r", front[p], back[1:])
-        back[:-1] += eps[p] * back[1:]
-    return gamma_r, eps * at_m / gamma_r, eps * below_m / gamma_r
-
-
-def _pair_fallback(eps: FloatArray, score: IntArray, gamma_r: FloatArray, where: tuple[IntArray, ...]) -> FloatArray:
-    """pi_pq by the summation algorithm over S without p and q, for the listed (p, q, row)."""
-    p, q, row = where
-    e = eps[:, row].copy()
-    e[p, np.arange(row.size)] = 0.0  # eps = 0 leaves an item out of an ESF
-    e[q, np.arange(row.size)] = 0.0
-    k = e.shape[0]
-    g = np.zeros((k + 1, row.size))
-    g[0] = 1.0
-    for t in range(k):
-        g[1:] += e[t] * g[:-1]
-    m = score[row] - 2
-    g_m = np.where(m >= 0, g[np.clip(m, 0, k), np.arange(row.size)], 0.0)
-    return np.asarray(eps[p, row] * eps[q, row] * g_m / gamma_r[row])
-
-
 def _moments(groups: _Groups, b: FloatArray) -> tuple[FloatArray, FloatArray, float]:
     """Expected item scores given the raw scores, the information matrix, and sum w log gamma_r."""
     n_items = b.size
@@ -284,7 +242,7 @@ def _moments(groups: _Groups, b: FloatArray) -> tuple[FloatArray, FloatArray, fl
         # Centring each row's difficulties leaves every probability unchanged and keeps the ESFs in range.
         centre = np.where(valid, bb, 0.0).sum(axis=0) / valid.sum(axis=0)
         eps = np.where(valid, np.exp(centre - bb), 0.0)
-        gamma_r, pi, u = _esf_terms(eps, score)
+        gamma_r, pi, u = esf_terms(eps, score)
         log_gamma += float(weight @ (np.log(gamma_r) - score * centre))
         expected += np.bincount(idx.ravel(), weights=(pi * weight).ravel(), minlength=n_items + 1)
         # Pairs p < q (items sorted, so item p < item q): pi_pq = (u_p - u_q) / (1/eps_q - 1/eps_p).
@@ -300,7 +258,7 @@ def _moments(groups: _Groups, b: FloatArray) -> tuple[FloatArray, FloatArray, fl
             tie = ties[idx[first], idx[second]]
             if tie.any():
                 pair, row = np.nonzero(tie)
-                both[pair, row] = _pair_fallback(eps, score, gamma_r, (first[pair], second[pair], row))
+                both[pair, row] = pair_probabilities(eps, score, gamma_r, (first[pair], second[pair], row))
         both -= pi[first] * pi[second]
         both *= weight
         cells += np.bincount((idx[first] * (n_items + 1) + idx[second]).ravel(), weights=both.ravel(), minlength=cells.size)
