@@ -407,14 +407,16 @@ class AnswerSave:
     raw: Any
     sequence: int
     received: datetime
+    seconds: int | None = None  # on screen so far (the player's count), for response times
 
 
 def save_answer(
-    engine: Engine, who: CandidateSession, position: int, raw: Any, sequence: int, now: datetime, grace_seconds: int
+    engine: Engine, who: CandidateSession, position: int, raw: Any, sequence: int, now: datetime, grace_seconds: int,
+    seconds: int | None = None,
 ) -> SaveReceipt:
     """Save one answer at once (C3). Idempotent: a resend, or an older save arriving after a
     newer one, never overwrites what the candidate chose last."""
-    outcome = save_answers(engine, [AnswerSave(who, position, raw, sequence, now)], grace_seconds)[0]
+    outcome = save_answers(engine, [AnswerSave(who, position, raw, sequence, now, seconds)], grace_seconds)[0]
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
@@ -463,7 +465,7 @@ def _save_one(connection: Connection, save: AnswerSave, grace_seconds: int) -> S
     except ResponseError as exc:
         raise AnswerRefused(f"That answer does not fit question {position}.") from exc
     stored = None if normalised is None else _stored_shape(item.type, save.raw)
-    kept = upsert_response(connection, who.sitting_id, position, stored, save.sequence, now)
+    kept = upsert_response(connection, who.sitting_id, position, stored, save.sequence, now, save.seconds)
     return SaveReceipt(position, kept, now)
 
 

@@ -78,7 +78,8 @@ def _upsert(dialect: str) -> Any:
     statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c.sitting_id, table.c.position],
-        set_={"response": statement.excluded.response, "sequence": statement.excluded.sequence, "answered_at": statement.excluded.answered_at},
+        set_={"response": statement.excluded.response, "sequence": statement.excluded.sequence, "answered_at": statement.excluded.answered_at,
+              "seconds": statement.excluded.seconds},
         where=table.c.sequence < statement.excluded.sequence,
     )
 
@@ -89,10 +90,13 @@ def _stored_sequence() -> Any:
     return select(table.c.sequence).where(table.c.sitting_id == bindparam("sitting"), table.c.position == bindparam("position"))
 
 
-def upsert_response(connection: Connection, sitting_id: int, position: int, response: Any, sequence: int, now: datetime) -> int:
+def upsert_response(
+    connection: Connection, sitting_id: int, position: int, response: Any, sequence: int, now: datetime, seconds: int | None = None
+) -> int:
     """Store the answer unless a newer one (higher sequence) is there already, in one statement
     (SQLite and PostgreSQL alike); returns the sequence now stored."""
-    values = {"sitting_id": sitting_id, "position": position, "response": response, "sequence": sequence, "flagged": False, "answered_at": now}
+    values = {"sitting_id": sitting_id, "position": position, "response": response, "sequence": sequence, "flagged": False,
+              "answered_at": now, "seconds": seconds}
     if connection.execute(_upsert(connection.dialect.name), values).rowcount:
         return sequence
     return int(connection.execute(_stored_sequence(), {"sitting": sitting_id, "position": position}).scalar_one())

@@ -218,6 +218,9 @@ class ResponseRecord(SQLModel, table=True):
     sequence: int = 0
     flagged: bool = False
     answered_at: datetime = _when(nullable=False)
+    # Seconds the question was on screen, over all visits, up to the last change of answer
+    # (the player's count; None where the browser did not say, e.g. without JavaScript).
+    seconds: int | None = None
 
 
 class SittingEventRecord(SQLModel, table=True):

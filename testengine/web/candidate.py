@@ -293,10 +293,12 @@ async def save_answer(request: Request, who: CandidateSession, csrf: str) -> Res
     try:
         body = await request.json()
         position, sequence, response = int(body["position"]), int(body["sequence"]), body.get("response")
+        seconds = body.get("seconds")
+        seconds = int(seconds) if isinstance(seconds, (int, float)) and 0 <= seconds <= 86_400 else None
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"message": "The answer could not be read."}, status_code=400)
     try:
-        receipt = await ctx.answers.save(AnswerSave(who, position, response, sequence, ctx.clock()))
+        receipt = await ctx.answers.save(AnswerSave(who, position, response, sequence, ctx.clock(), seconds))
     except AnswerRefused as refused:
         paused = "paused" in str(refused)
         return JSONResponse({"message": str(refused), "final": not paused, "paused": paused}, status_code=409)

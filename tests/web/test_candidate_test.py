@@ -228,3 +228,18 @@ def test_candidate_pages_are_never_cached_and_carry_a_strict_content_security_po
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "<script>" not in page.text and "onclick" not in page.text
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_each_save_carries_the_seconds_the_question_was_on_screen(site):
+    _, _, candidate, keycode, page = ready_and_started(site)
+    token = player_token(page.text)
+    position, item = form_items(site.runtime.engine, keycode)[0]
+    reply = candidate.post("/candidate/answers", json={"position": position, "response": right_answer(item), "sequence": 1, "seconds": 42},
+                           headers={"X-CSRF-Token": token})
+    assert reply.status_code == 200
+    other, item2 = form_items(site.runtime.engine, keycode)[1]
+    candidate.post("/candidate/answers", json={"position": other, "response": right_answer(item2), "sequence": 2, "seconds": -5},
+                   headers={"X-CSRF-Token": token})
+    with Session(site.runtime.engine) as session:
+        stored = {r.position: r.seconds for r in session.exec(select(ResponseRecord))}
+    assert stored == {position: 42, other: None}  # a count that makes no sense is not kept

@@ -16,6 +16,29 @@
   const position = Number(player.dataset.position || 0);
   const type = player.dataset.type;
 
+  // ---- time on this question ---------------------------------------------------------------
+  // Seconds the question has been on screen over all visits; each save carries the total so
+  // far, so the analysts get response times (up to the last change of answer).
+  const secondsKey = "te-seconds-" + sitting + "-" + position;
+  let earlier = Number(localStorage.getItem(secondsKey) || 0);
+  let shownSince = document.visibilityState === "visible" ? performance.now() : null;
+  function secondsOnQuestion() {
+    const now = shownSince === null ? 0 : (performance.now() - shownSince) / 1000;
+    return Math.round(earlier + now);
+  }
+  function pauseQuestionClock() {
+    if (shownSince !== null) earlier += (performance.now() - shownSince) / 1000;
+    shownSince = null;
+    localStorage.setItem(secondsKey, String(earlier));
+  }
+  if (position) {
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { if (shownSince === null) shownSince = performance.now(); }
+      else pauseQuestionClock();
+    });
+    window.addEventListener("pagehide", pauseQuestionClock);
+  }
+
   // ---- the server's clock ------------------------------------------------------------------
   const timer = document.getElementById("timer");
   const warningBox = document.getElementById("warning");
@@ -184,7 +207,7 @@
   }
 
   function enqueueCurrent() {
-    const entry = { position: position, response: currentAnswer(), sequence: nextSequence() };
+    const entry = { position: position, response: currentAnswer(), sequence: nextSequence(), seconds: secondsOnQuestion() };
     const queue = loadQueue().filter((e) => e.position !== position);
     queue.push(entry);
     saveQueue(queue);
