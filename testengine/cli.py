@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 import click
 
 from testengine.domain.blueprints import Purpose
+from testengine.domain.centres import Actor, Role
 from testengine.domain.problems import DataError
+from testengine.services import analyst
 from testengine.services.analysis import analyse_files, analysis_settings, write_analysis
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
@@ -305,6 +307,22 @@ def analyse(
     result = analyse_files(responses, chosen, key, scored, omit_code, groups, reference, focal)
     for path in write_analysis(result, out, _now()):
         click.echo(str(path))
+
+
+@main.command()
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.pass_obj
+@_handles_errors
+def calibrate(settings: Settings, unit: str) -> None:
+    """Store a calibration run from the unit's marked sittings: the facility and Rasch difficulty
+    of every item version with enough responses (reports/analysis.yaml). Assembly uses them from
+    then on in the difficulty window and the form-specific cut."""
+    catalogue = _catalogue(settings)
+    number = catalogue.unit(unit).number
+    engine = open_engine(settings)
+    operator = Actor(0, "command line", Role.ANALYST, None)
+    run, count = analyst.calibrate(engine, operator, catalogue, analysis_settings(settings.reports), number, _now())
+    click.echo(f"unit {number}: calibration run {run} stored with {count} item versions")
 
 
 @main.command()

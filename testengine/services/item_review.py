@@ -28,7 +28,7 @@ def decide(
     engine: Engine, actor: Actor, catalogue: Catalogue, item_id: str, decision: str, reason: str, now: datetime, client: str = ""
 ) -> None:
     """Mark for review, retire or clear the item (the version in the bank now)."""
-    _analyst(actor)
+    require_analyst(actor)
     if decision not in DECISIONS:
         raise InvalidInput([f"decision {decision!r}: choose one of {', '.join(DECISIONS)}"])
     if not reason.strip():
@@ -71,7 +71,7 @@ def correct_key(
 ) -> KeyCorrection:
     """Re-mark every marked sitting that had this item version with the corrected key; each
     re-mark is a new result that supersedes the old (nothing is overwritten)."""
-    _analyst(actor)
+    require_analyst(actor)
     if not reason.strip():
         raise InvalidInput(["say why the key is corrected (it goes on the record and on each re-mark)"])
     unit, _ = _locate(catalogue, item_id)
@@ -119,7 +119,7 @@ def _corrections_for(session: Session, sitting_id: int, corrected: dict[tuple[st
     return {i: corrected[(i, v)] for i, v in on_form if (i, v) in corrected}
 
 
-def _analyst(actor: Actor) -> None:
+def require_analyst(actor: Actor) -> None:
     """Item decisions belong to the awarding body's analysts, whatever centre they sit in."""
     if actor.role is not Role.ANALYST:
         raise Forbidden(f"{actor.role.label}s cannot do this: item decisions are for psychometric analysts")

@@ -178,3 +178,17 @@ def test_the_demo_session_is_made_once_a_day_and_reused(tmp_path):
     assert first.session_id == again.session_id and [c.keycode for c in first.candidates] == [c.keycode for c in again.candidates]
     assert len(first.candidates) == 6 and first.candidates[0].extra_time_percent == again.candidates[0].extra_time_percent == 25
     runtime.engine.dispose()
+
+
+def test_calibrate_stores_a_run_that_assembly_then_uses(run, tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "analysis.yaml").write_text("calibration:\n  min_responses: 20\n")
+    assert run("simulate", "--unit", "5", "--candidates", "120", "--seed", "4").exit_code == 0
+    result = run("calibrate", "--unit", "5", TESTENGINE_REPORTS=str(reports))
+    assert result.exit_code == 0, result.output
+    stored = int(result.output.split(" with ")[1].split()[0])
+    assert result.output.startswith("unit 5: calibration run 1 stored with") and stored > 0
+    (reports / "analysis.yaml").write_text("calibration:\n  min_responses: 0\n")
+    bad = run("calibrate", "--unit", "5", TESTENGINE_REPORTS=str(reports))
+    assert bad.exit_code == 1 and "calibration.min_responses" in bad.output

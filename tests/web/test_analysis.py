@@ -1,0 +1,91 @@
+"""The analysts' screens through the web app: the unit's item table (filters, sorting, CSV and
+Excel exports), an item's page, decisions with their trail, and a key correction that re-marks."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from testengine.services.demo import ensure_demo_centre
+from testengine.services.simulation import simulate_sittings
+from tests.web.conftest import csrf_of, sign_in
+
+
+@pytest.fixture
+def analyst(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    simulate_sittings(site.runtime.engine, site.runtime.assembler, 5, 80, 11, site.clock() - timedelta(days=1))
+    client = site.client()
+    sign_in(client, "analyst", "demo-analyst-password")
+    return client
+
+
+def test_the_unit_page_lists_every_item_version_with_its_statistics_and_the_conventions(analyst):
+    page = analyst.get("/analysis/units/5")
+    assert page.status_code == 200, page.text[:500]
+    assert "Distribution of totals" in page.text and "Conventions and settings" in page.text
+    assert "reports/analysis.yaml" in page.text and 'alt="Histogram of totals' in page.text
+    csv = pd.read_csv(io.StringIO(analyst.get("/analysis/units/5/items.csv").text))
+    assert {"item_id", "version", "n", "p", "r_item_rest", "exposure", "b", "flags"} <= set(csv.columns)
+    assert len(csv) == page.text.count('href="/analysis/items/')
+    assert csv["n"].between(1, 80).all()
+    assert (csv["exposure"] - csv["n"] / 80).abs().max() < 1e-9  # share of the 80 sittings given the item
+
+
+def test_filters_and_sorting_narrow_and_order_the_table(analyst):
+    full = pd.read_csv(io.StringIO(analyst.get("/analysis/units/5/items.csv").text))
+    criterion = str(full["criterion"].iloc[0])
+    only = pd.read_csv(io.StringIO(analyst.get(f"/analysis/units/5/items.csv?criterion={criterion}&sort=p&order=desc").text))
+    assert set(only["criterion"].astype(str)) == {criterion} and len(only) < len(full)
+    assert list(only["p"]) == sorted(only["p"], reverse=True)
+    page = analyst.get(f"/analysis/units/5?criterion={criterion}&sort=p&order=desc")
+    assert 'aria-sort="descending"' in page.text
+
+
+def test_the_excel_export_has_the_table_and_the_conventions(analyst):
+    reply = analyst.get("/analysis/units/5/items.xlsx")
+    assert reply.headers["content-type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(reply.content))
+    assert workbook.sheetnames == ["items", "conventions"]
+    header = [c.value for c in next(workbook["items"].iter_rows(max_row=1))]
+    assert header[:3] == ["item", "item_id", "version"]
+
+
+def test_an_item_page_shows_distractors_history_and_curve_and_keeps_the_decision_trail(analyst):
+    csv = pd.read_csv(io.StringIO(analyst.get("/analysis/units/5/items.csv?type=single&sort=n&order=desc").text))
+    item_id = csv["item_id"].iloc[0]
+    page = analyst.get(f"/analysis/items/{item_id}")
+    assert page.status_code == 200
+    assert "Options (distractor analysis)" in page.text and "Over time" in page.text
+    assert "Item characteristic curve" in page.text and "data:image/png;base64," in page.text
+    refused = analyst.post(f"/analysis/items/{item_id}", data={"csrf_token": csrf_of(page.text), "action": "review", "reason": ""})
+    assert refused.status_code == 400 and "say why" in refused.text
+    done = analyst.post(f"/analysis/items/{item_id}", data={"csrf_token": csrf_of(page.text), "action": "review",
+                                                            "reason": "distractor B is nearly right"})
+    assert f"Item {item_id} marked for review." in done.text and "distractor B is nearly right" in done.text
+
+
+def test_a_key_correction_from_the_item_page_remarks_and_lists_the_changes(analyst, site):
+    csv = pd.read_csv(io.StringIO(analyst.get("/analysis/units/5/items.csv?type=single&sort=n&order=desc").text))
+    row = csv.iloc[0]
+    item = site.runtime.catalogue.unit(5).bank.item(row["item_id"])
+    other = next(o.id for o in item.options if o.id != item.key)
+    page = analyst.get(f"/analysis/items/{item.id}")
+    reply = analyst.post(f"/analysis/items/{item.id}", data={
+        "csrf_token": csrf_of(page.text), "action": "correct_key", "version": str(row["version"]), "key": other,
+        "reason": "source checked: the answer is the other option"})
+    assert reply.status_code == 200
+    assert f"Key corrected: {int(row['n'])} sittings re-marked" in reply.text
+    assert "Re-marked after the key correction" in reply.text
+
+
+def test_only_analysts_reach_the_analysis_screens(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = site.client()
+    sign_in(client, "invigilator", "demo-invigilator-password")
+    assert client.get("/analysis").status_code == 403
+    assert client.get("/analysis/units/5").status_code == 403
