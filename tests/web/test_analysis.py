@@ -89,3 +89,19 @@ def test_only_analysts_reach_the_analysis_screens(site):
     sign_in(client, "invigilator", "demo-invigilator-password")
     assert client.get("/analysis").status_code == 403
     assert client.get("/analysis/units/5").status_code == 403
+
+
+def test_the_item_page_gives_the_median_time_on_screen_where_players_reported_it(analyst, site):
+    from sqlalchemy import text
+
+    csv = pd.read_csv(io.StringIO(analyst.get("/analysis/units/5/items.csv?sort=n&order=desc").text))
+    item_id = csv["item_id"].iloc[0]
+    with site.runtime.engine.begin() as connection:
+        rows = connection.execute(text(
+            "SELECT r.sitting_id, r.position FROM responses r JOIN sittings s ON s.id = r.sitting_id "
+            "JOIN form_items f ON f.form_id = s.form_id AND f.position = r.position WHERE f.item_id = :item"), {"item": item_id}).all()
+        for seconds, (sitting, position) in zip([30, 50, 70, 90, 400], rows, strict=False):
+            connection.execute(text("UPDATE responses SET seconds = :s WHERE sitting_id = :t AND position = :p"),
+                               {"s": seconds, "t": sitting, "p": position})
+    page = analyst.get(f"/analysis/items/{item_id}").text
+    assert "Median time (s)" in page and "<td>70</td>" in page  # the median of 30, 50, 70, 90, 400
