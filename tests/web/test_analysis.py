@@ -105,3 +105,11 @@ def test_the_item_page_gives_the_median_time_on_screen_where_players_reported_it
                                {"s": seconds, "t": sitting, "p": position})
     page = analyst.get(f"/analysis/items/{item_id}").text
     assert "Median time (s)" in page and "<td>70</td>" in page  # the median of 30, 50, 70, 90, 400
+
+
+def test_a_unit_with_no_marked_sittings_says_so_instead_of_failing(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = site.client()
+    sign_in(client, "analyst", "demo-analyst-password")
+    page = client.get("/analysis/units/4")
+    assert page.status_code == 200 and "0 sittings counted" in page.text and "No item matches." in page.text
