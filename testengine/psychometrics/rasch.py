@@ -336,7 +336,10 @@ def calibrate(
         anchored[position[label]] = True
         anchor_values[position[label]] = float(value)
     reasons: dict[int, str] = {int(i): "never presented" for i in np.flatnonzero(n_presented == 0)}
-    active, informative = _select(forms, n_presented > 0, reasons)
+    if k == 0 or x.shape[0] == 0:  # nothing to calibrate: reported below as too few items
+        active, informative = np.zeros(k, dtype=bool), np.zeros(x.shape[0], dtype=bool)
+    else:
+        active, informative = _select(forms, n_presented > 0, reasons)
     difficulty = np.full(k, np.nan)
     se = np.full(k, np.nan)
     infit = np.full(k, np.nan)

@@ -257,3 +257,10 @@ def test_anchored_items_fix_the_scale_of_new_items():
 def test_responses_other_than_0_1_or_missing_are_refused():
     with pytest.raises(ValueError, match="0, 1 or NaN"):
         calibrate(np.array([[0.0, 2.0], [1.0, 0.0]]))
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (5, 0), (0, 3)])
+def test_an_empty_matrix_gives_an_empty_calibration_not_an_error(shape):
+    calibration = calibrate(np.empty(shape))
+    assert not calibration.converged and calibration.difficulty.shape == (shape[1],)
+    assert np.isnan(calibration.difficulty).all() and len(calibration.not_estimable) == (shape[1] if shape[0] == 0 else 0)
