@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import threading
-from statistics import median
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from testengine.domain.centres import Actor
 from testengine.domain.items import Item
@@ -26,8 +25,8 @@ from testengine.services.item_review import require_analyst
 from testengine.services.item_statistics import HistoryPoint, UnitStatistics, item_history, unit_statistics
 from testengine.storage.centres import audit
 from testengine.storage.item_decisions import Calibrated, Decision, decision_history, save_calibration
-from testengine.storage.response_data import EXCLUDED_STATUSES, read_response_data
-from testengine.storage.tables import FormItemRecord, ResponseRecord, ResultRecord, SittingRecord
+from testengine.storage.response_data import read_response_data
+from testengine.storage.tables import ResultRecord
 
 _cache: dict[tuple[str, int], tuple[int, UnitStatistics]] = {}
 _cache_lock = threading.Lock()
@@ -67,7 +66,6 @@ class ItemPage:
     curve: list[tuple[float, float, int]]  # ability group: mean theta, proportion correct, n
     curve_difficulty: float | None
     decisions: list[Decision]
-    median_seconds: dict[int, float]  # by version: median seconds on screen, where players reported them
 
 
 def item_page(engine: Engine, actor: Actor, catalogue: Catalogue, settings: AnalysisSettings, item_id: str) -> ItemPage:
@@ -86,25 +84,7 @@ def item_page(engine: Engine, actor: Actor, catalogue: Catalogue, settings: Anal
             curve = _curve(engine, stats, unit, str(latest["item"]))
     with Session(engine) as session:
         decisions = decision_history(session, item_id)
-        times = response_times(session, item_id)
-    return ItemPage(unit, item, rows, options, history, curve, difficulty, decisions, times)
-
-
-def response_times(session: Session, item_id: str) -> dict[int, float]:
-    """Median seconds the item was on screen (up to the last change of answer), per version,
-    over counted live sittings whose player reported the time."""
-    rows = session.exec(
-        select(FormItemRecord.version, ResponseRecord.seconds)
-        .join(SittingRecord, col(SittingRecord.form_id) == FormItemRecord.form_id)
-        .join(ResponseRecord, (col(ResponseRecord.sitting_id) == SittingRecord.id) & (col(ResponseRecord.position) == FormItemRecord.position))
-        .where(FormItemRecord.item_id == item_id, col(ResponseRecord.seconds).is_not(None), col(SittingRecord.practice).is_(False),
-               col(SittingRecord.status).not_in(EXCLUDED_STATUSES))
-    ).all()
-    by_version: dict[int, list[int]] = {}
-    for version, seconds in rows:
-        if seconds is not None:
-            by_version.setdefault(int(version), []).append(int(seconds))
-    return {version: float(median(values)) for version, values in sorted(by_version.items())}
+    return ItemPage(unit, item, rows, options, history, curve, difficulty, decisions)
 
 
 def _curve(engine: Engine, stats: UnitStatistics, unit: int, column: str) -> list[tuple[float, float, int]]:

@@ -27,11 +27,12 @@ from testengine.psychometrics.rasch import RaschCalibration, calibrate
 from testengine.services.analysis import AnalysisSettings
 from testengine.services.catalogue import Catalogue
 from testengine.storage.response_data import ResponseData, read_response_data
+from testengine.storage.response_times import median_seconds
 
 ITEM_TABLE_COLUMNS = (
     "item", "item_id", "version", "criterion", "learning_outcome", "type", "status", "bank_version",
     "n", "omit_rate", "p", "sd", "r_item_total", "r_item_rest", "alpha_if_deleted", "d_upper_lower",
-    "disc_efficiency", "exposure", "flags", "b", "se", "infit", "outfit", "rasch_n", "rasch_note",
+    "disc_efficiency", "exposure", "median_seconds", "flags", "b", "se", "infit", "outfit", "rasch_n", "rasch_note",
 )
 OPTION_TABLE_COLUMNS = ("item", "item_id", "version", *classical.OPTION_COLUMNS[1:])
 PASS = "Pass"
@@ -154,7 +155,8 @@ def unit_statistics(
         classical_done = time.perf_counter()
         calibration, rasch_seconds = rasch_jobs[0].result() if rasch_jobs else _calibrate(data.scores, data.max_marks)
     options = _with_versions(options, data)
-    table = _item_table(data, items, calibration, catalogue, package.number, settings)
+    times = median_seconds(engine, package.number, include_practice, include_simulated)
+    table = _item_table(data, items, calibration, catalogue, package.number, settings, times)
     total = time.perf_counter() - started
     return UnitStatistics(
         unit=package.number,
@@ -282,6 +284,7 @@ def _item_table(
     catalogue: Catalogue,
     unit: int,
     settings: AnalysisSettings,
+    times: Mapping[tuple[str, int], float],
 ) -> pd.DataFrame:
     bank = catalogue.unit(unit).bank
     meta = data.items
@@ -292,6 +295,8 @@ def _item_table(
     table.insert(6, "status", [item.status.value if item else "not in bank" for item in in_bank])
     table.insert(7, "bank_version", pd.array([item.version if item else None for item in in_bank], dtype="Int64"))
     table["exposure"] = meta["exposure"].to_numpy()
+    # Seconds on screen up to the last change of answer, as the players counted them (NaN: none reported).
+    table["median_seconds"] = [times.get((str(i), int(v)), math.nan) for i, v in zip(meta["item_id"], meta["version"], strict=True)]
     rasch = calibration.to_frame().set_index("item").reindex(meta.index)
     table["b"] = rasch["b"].to_numpy()
     table["se"] = rasch["se"].to_numpy()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKeyConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -210,6 +210,10 @@ class SittingRecord(SQLModel, table=True):
 
 class ResponseRecord(SQLModel, table=True):
     __tablename__ = "responses"
+    # Only answers with a reported time: the response-time medians read these and no others.
+    __table_args__ = (
+        Index("ix_responses_timed", "sitting_id", sqlite_where=text("seconds IS NOT NULL"), postgresql_where=text("seconds IS NOT NULL")),
+    )
     sitting_id: int = Field(foreign_key="sittings.id", primary_key=True)
     position: int = Field(primary_key=True)
     # A cleared answer is SQL NULL (not JSON null), so that counting answers is a plain count.

@@ -28,7 +28,7 @@ from testengine.web.staff import render_staff, staff_page
 
 FILTERS = ("flag", "criterion", "type", "status")
 SORTABLE = ("item", "criterion", "type", "status", "n", "omit_rate", "p", "r_item_rest", "d_upper_lower", "disc_efficiency",
-            "exposure", "b", "infit", "outfit")
+            "exposure", "median_seconds", "b", "infit", "outfit")
 
 
 def _settings(request: Request) -> AnalysisSettings:
