@@ -185,15 +185,16 @@ def write_analysis(analysis: Analysis, out: Path, now: datetime) -> list[Path]:
 
 
 def render_report(analysis: Analysis, now: datetime) -> str:
-    return TEMPLATES.get_template("analysis.html").render(a=analysis, now=now, number=_number, records=_records)
+    return TEMPLATES.get_template("analysis.html").render(a=analysis, now=now, number=number, records=_records)
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     return [] if frame is None else list(frame.to_dict(orient="records"))
 
 
-def _number(value: Any, places: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def number(value: Any, places: int = 3) -> str:
+    """A statistic as reports show it: fixed places, a dash for none."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, float):
         return f"{value:.{places}f}"

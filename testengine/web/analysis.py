@@ -19,7 +19,7 @@ from starlette.routing import Route
 from testengine.domain.centres import Actor
 from testengine.domain.problems import DataError
 from testengine.services import analyst, item_review
-from testengine.services.analysis import AnalysisSettings, analysis_settings
+from testengine.services.analysis import AnalysisSettings, analysis_settings, number
 from testengine.services.errors import InvalidInput
 from testengine.services.item_review import require_analyst
 from testengine.web import charts
@@ -87,7 +87,7 @@ async def unit_page(request: Request, actor: Actor, csrf: str) -> Response:
     return render_staff(request, "analysis/unit.html", actor, csrf, {
         "stats": stats, "rows": analyst.table_rows(rows), "chosen": chosen, "choices": choices, "sort": sort, "descending": descending,
         "histogram": histogram, "title": ctx.catalogue.unit(unit).bank.unit.title, "notice": notice, "errors": errors,
-        "number": _number, "query": request.query_params,
+        "number": number, "query": request.query_params,
     })
 
 
@@ -153,7 +153,7 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
     curve = charts.characteristic_curve(page.curve, page.curve_difficulty) if page.curve else None
     return render_staff(request, "analysis/item.html", actor, csrf, {
         "page": page, "versions": analyst.table_rows(page.versions), "options": analyst.table_rows(page.options),
-        "trend": trend, "curve": curve, "notice": notice, "errors": errors, "correction": correction, "number": _number,
+        "trend": trend, "curve": curve, "notice": notice, "errors": errors, "correction": correction, "number": number,
         "decisions": item_review.DECISIONS,
     }, 400 if errors else 200)
 
@@ -165,14 +165,6 @@ def _key_from_form(form: dict[str, Any]) -> Any:
         raise InvalidInput(["give the corrected key (an option id, or several separated by commas)"])
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     return parts[0] if len(parts) == 1 else parts
-
-
-def _number(value: Any, places: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{places}f}"
-    return str(value)
 
 
 routes = [

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_candidate_in_browser import no_serious_violations, to_waiting_room
+from tests.e2e.test_candidate_in_browser import no_serious_violations, staff_on_session, to_waiting_room
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +20,7 @@ SYNC = 10_000  # the player checks with the server every 5 s; the console refres
 
 
 def console(browser: Browser, base: str, username: str, password: str, session_id: int) -> Page:
-    staff = browser.new_context().new_page()
-    staff.goto(f"{base}/staff/sign-in")
-    staff.get_by_label("Username").fill(username)
-    staff.get_by_label("Password").fill(password)
-    staff.get_by_role("button", name="Sign in").click()
+    staff = staff_on_session(browser, base, username, password, session_id)
     staff.goto(f"{base}/staff/sessions/{session_id}/console")
     expect(staff.get_by_role("heading", name=re.compile("^Live console"))).to_be_visible()
     return staff

@@ -11,22 +11,9 @@ from sqlmodel import Session, select
 from testengine.domain.centres import Actor, Arrangements, Role
 from testengine.services import centres, delivery
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
-from testengine.services.runtime import open_runtime
-from testengine.settings import PROJECT_ROOT, Settings
 from testengine.storage.tables import AuditRecord, CandidateRecord
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runtime(tmp_path, shipped):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'c.db'}", item_banks=PROJECT_ROOT / "item_banks",
-        blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation",
-    )
-    opened = open_runtime(settings, shipped)
-    yield opened
-    opened.engine.dispose()
 
 
 @pytest.fixture

@@ -28,8 +28,7 @@ from testengine.services.console import RoomRow, RoomView, room_view
 from testengine.services.demo import ReadySession, create_ready_session, ensure_centre
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.services.invigilation import Action, Done
-from testengine.services.runtime import Runtime, open_runtime
-from testengine.settings import PROJECT_ROOT, Settings
+from testengine.services.runtime import Runtime
 from testengine.storage.centres import find_staff
 from testengine.storage.incidents import incidents_of
 from testengine.storage.sitting_events import aware, load_event_records, load_events
@@ -186,15 +185,10 @@ def staff_actions(room: Room, k: int, at: datetime) -> dict[str, Callable[[Actor
 
 
 @pytest.fixture
-def runtime(tmp_path, shipped):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'invigilation.db'}", item_banks=PROJECT_ROOT / "item_banks",
-        blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation",
-    )
-    opened = open_runtime(settings, shipped)
-    ensure_centre(opened.engine, CENTRE, "Centre One", START)
-    yield opened
-    opened.engine.dispose()
+def runtime(runtime):
+    """The services' runtime with this file's centre."""
+    ensure_centre(runtime.engine, CENTRE, "Centre One", START)
+    return runtime
 
 
 # --- pausing one candidate (C5) -------------------------------------------------------------

@@ -14,26 +14,13 @@ from testengine.domain.items import ItemType
 from testengine.services.assembly import Assembler, eligibility_for
 from testengine.services.errors import Forbidden, InvalidInput
 from testengine.services.item_review import correct_key, decide
-from testengine.services.runtime import open_runtime
 from testengine.services.simulation import simulate_sittings
-from testengine.settings import PROJECT_ROOT, Settings
 from testengine.storage.item_decisions import Calibrated, save_calibration
 from testengine.storage.results import result_history
 from testengine.storage.tables import FormItemRecord, SittingRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ANALYST = Actor(1, "analyst", Role.ANALYST, None)
-
-
-@pytest.fixture
-def runtime(tmp_path, shipped):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'r.db'}", item_banks=PROJECT_ROOT / "item_banks",
-        blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation",
-    )
-    opened = open_runtime(settings, shipped)
-    yield opened
-    opened.engine.dispose()
 
 
 def forms_use(runtime, item_id: str, forms: int = 25) -> bool:
