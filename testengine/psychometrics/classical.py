@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -70,9 +70,11 @@ CONVENTIONS: list[str] = [
 # The response matrix in long form
 
 
-@dataclass(frozen=True)
-class _Cells:
-    """The presented cells, sorted by item and then by candidate position."""
+@dataclass(frozen=True, eq=False)
+class Responses:
+    """A response matrix prepared once (see prepare()): the presented cells, sorted by item and
+    then by candidate position. item_statistics, option_statistics and test_statistics take it
+    in place of the scores frame, so that several of them on the same data share the work."""
 
     items: Sequence[Hashable]
     candidates: pd.Index
@@ -85,13 +87,17 @@ class _Cells:
     total: Floats  # per candidate: marks on their own form
     form_max: Floats  # per candidate: max marks of their own form
     fixed_form: bool  # every candidate was presented every item
+    _groups: dict[float, tuple[Bools, Bools, Ints]] = field(default_factory=dict, repr=False)
 
     @property
     def proportion(self) -> Floats:
         return _ratio(self.total, self.form_max)
 
 
-def _cells(scores: pd.DataFrame, max_marks: Mapping[Hashable, float] | None, omitted: pd.DataFrame | None) -> _Cells:
+def prepare(
+    scores: pd.DataFrame, max_marks: Mapping[Hashable, float] | None = None, omitted: pd.DataFrame | None = None
+) -> Responses:
+    """The matrix in long form, checked: scores, max_marks and omitted as for item_statistics."""
     if not scores.index.is_unique:
         raise ValueError("candidate ids (the scores' index) are not unique")
     if not scores.columns.is_unique:
@@ -102,42 +108,49 @@ def _cells(scores: pd.DataFrame, max_marks: Mapping[Hashable, float] | None, omi
     if bad:
         raise ValueError(f"max marks must be positive: {', '.join(bad[:10])}")
     n_cand, n_items = scores.shape
+    x = scores.to_numpy(dtype=np.float64, na_value=np.nan)  # a view when the frame is one float block
     # eq(True): cells missing from the omitted frame (or NA in it) are not omissions.
-    blanks = None if omitted is None else omitted.reindex(index=scores.index, columns=scores.columns).eq(True)
-    # Column by column, so that no dense copy of a sparse candidates x pool matrix is made.
-    parts: list[tuple[Ints, Floats, Bools]] = []
-    clash, over = [], []
-    for j in range(n_items):
-        x = scores.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
-        blank = np.zeros(n_cand, dtype=bool) if blanks is None else blanks.iloc[:, j].to_numpy(dtype=bool, na_value=False)
-        if (blank & (np.nan_to_num(x) != 0)).any():
-            clash.append(str(items[j]))
-        cand = np.flatnonzero(~np.isnan(x) | blank)
-        mark = np.where(blank[cand], 0.0, x[cand])
-        if ((mark < 0) | (mark > maxima[j] + 1e-9)).any():
-            over.append(str(items[j]))
-        parts.append((cand.astype(np.intp), mark, blank[cand]))
-    if clash:
-        raise ValueError(f"omitted items must score 0: {', '.join(clash[:10])}")
-    if over:
-        raise ValueError(f"marks outside 0..max marks for items: {', '.join(over[:10])}")
-    counts = np.array([len(cand) for cand, _, _ in parts], dtype=np.intp)
-    item = np.repeat(np.arange(n_items, dtype=np.intp), counts)
-    cand = np.concatenate([part[0] for part in parts]) if parts else np.zeros(0, dtype=np.intp)
-    mark = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0)
-    return _Cells(
+    if omitted is None:
+        blanks = np.zeros(x.shape, dtype=bool)
+    else:
+        blanks = omitted.reindex(index=scores.index, columns=scores.columns).eq(True).to_numpy(dtype=bool, na_value=False)
+    # Only the presented cells are kept, item by item: the transposed mask's nonzero entries
+    # come out sorted by item and then by candidate.
+    item, cand = np.nonzero(np.ascontiguousarray((~np.isnan(x) | blanks).T))
+    item, cand = item.astype(np.intp), cand.astype(np.intp)
+    blank = blanks[cand, item]
+    value = x[cand, item]
+    clash = np.unique(item[blank & ~np.isnan(value) & (value != 0)])
+    if len(clash):
+        raise ValueError(f"omitted items must score 0: {', '.join(str(items[j]) for j in clash[:10])}")
+    mark = np.where(blank, 0.0, value)
+    over = np.unique(item[(mark < 0) | (mark > maxima[item] + 1e-9)])
+    if len(over):
+        raise ValueError(f"marks outside 0..max marks for items: {', '.join(str(items[j]) for j in over[:10])}")
+    counts = np.bincount(item, minlength=n_items).astype(np.intp)
+    return Responses(
         items=items,
         candidates=scores.index,
         maxima=maxima,
         item=item,
         cand=cand,
         mark=mark,
-        omitted=np.concatenate([part[2] for part in parts]) if parts else np.zeros(0, dtype=bool),
+        omitted=blank,
         starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
         total=_sums(cand, mark, n_cand),
         form_max=_sums(cand, maxima[item], n_cand),
         fixed_form=bool(n_cand > 0 and (counts == n_cand).all()),
     )
+
+
+def _cells(
+    scores: pd.DataFrame | Responses, max_marks: Mapping[Hashable, float] | None, omitted: pd.DataFrame | None
+) -> Responses:
+    if not isinstance(scores, Responses):
+        return prepare(scores, max_marks, omitted)
+    if max_marks is not None or omitted is not None:
+        raise ValueError("max marks and omissions are part of prepared responses: pass them to prepare()")
+    return scores
 
 
 def _sums(group: Ints, weights: Floats | None, size: int) -> Floats:
@@ -178,13 +191,16 @@ def _group_size(n: Floats | Ints, share: float) -> Ints:
     return np.floor(np.round(np.asarray(n, dtype=float) * share, 9) + 0.5).astype(np.intp)
 
 
-def _upper_lower(cells: _Cells, share: float) -> tuple[Bools, Bools, Ints]:
+def _upper_lower(cells: Responses, share: float) -> tuple[Bools, Bools, Ints]:
     """Per cell: is the candidate in the item's upper group, in its lower group; per item: group size.
 
     One stable order of candidates, by proportion of marks on their own form and then by
     candidate id; among those presented an item, the last round(share N) in that order are its
     upper group and the first round(share N) its lower group, so the groups never overlap.
     """
+    cached = cells._groups.get(share)
+    if cached is not None:
+        return cached
     n_cand = len(cells.candidates)
     by_id = np.empty(n_cand, dtype=np.int64)
     by_id[np.asarray(cells.candidates.argsort(), dtype=np.intp)] = np.arange(n_cand)
@@ -199,6 +215,7 @@ def _upper_lower(cells: _Cells, share: float) -> tuple[Bools, Bools, Ints]:
     lower = np.zeros(len(order), dtype=bool)
     upper[order[position >= counts[item] - size[item]]] = True
     lower[order[position < size[item]]] = True
+    cells._groups[share] = (upper, lower, size)
     return upper, lower, size
 
 
@@ -207,7 +224,7 @@ def _upper_lower(cells: _Cells, share: float) -> tuple[Bools, Bools, Ints]:
 
 
 def item_statistics(
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | Responses,
     max_marks: Mapping[Hashable, float] | None = None,
     omitted: pd.DataFrame | None = None,
     *,
@@ -218,6 +235,7 @@ def item_statistics(
 
     scores: marks, candidates (index: candidate id) by items (columns: item id); NaN = not presented.
     max_marks: per item id, default 1. omitted: True where presented and left blank (scores 0).
+    Or scores = prepare(scores, max_marks, omitted), and no max_marks or omitted.
     options: option_statistics() of the same responses, for KEY_CHECK and WEAK_DISTRACTOR.
     Conventions: see CONVENTIONS.
     """
@@ -261,18 +279,25 @@ def item_statistics(
 
 def _max_covariance(group: Ints, x: Floats, y: Floats, size: int) -> Floats:
     """Sum of centred products with x and y each sorted within its group: the most cov(x, y) can be."""
-    xs = x[np.lexsort((x, group))]
-    ys = y[np.lexsort((y, group))]
+    if len(group) > 1 and (np.diff(group) < 0).any():
+        order = np.argsort(group, kind="stable")
+        group, x, y = group[order], x[order], y[order]
     n = _sums(group, None, size)
+    # The cells are in group order: sorting each group's slice on its own is much faster than
+    # one lexsort of them all, and leaves group[i] naming the group of xs[i] and ys[i].
+    bounds = np.concatenate([[0], np.cumsum(n)]).astype(np.intp)
+    xs, ys = np.empty_like(x), np.empty_like(y)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        xs[start:stop] = np.sort(x[start:stop])
+        ys[start:stop] = np.sort(y[start:stop])
     mx = _ratio(_sums(group, x, size), n)
     my = _ratio(_sums(group, y, size), n)
-    # lexsort keeps the groups in place, so group[i] still names the group of xs[i] and ys[i].
     most = _sums(group, (xs - mx[group]) * (ys - my[group]), size)
     most[most <= 1e-12 * np.maximum(n, 1)] = np.nan  # a constant item or rest: no efficiency
     return most
 
 
-def _alpha(cells: _Cells, variance: Floats) -> tuple[float, Floats]:
+def _alpha(cells: Responses, variance: Floats) -> tuple[float, Floats]:
     """Cronbach's alpha on raw marks and alpha without each item; NaN unless a fixed form.
 
     alpha = k/(k-1) (1 - sum var_i / var_T); without item j the total variance is
@@ -307,7 +332,7 @@ def _cronbach(k: int, item_variance: float, total_variance: float) -> float:
 def option_statistics(
     choices: pd.DataFrame,
     keys: Mapping[Hashable, Hashable],
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | Responses,
     max_marks: Mapping[Hashable, float] | None = None,
     omitted: pd.DataFrame | None = None,
     *,
@@ -319,32 +344,38 @@ def option_statistics(
     choices: the option label each candidate chose, candidates by single-choice items; "" = left
     blank (its own row, and scored 0), NaN = not presented. keys: the keyed label per item.
     scores (with max_marks, omitted): the marks on every item of the forms, as for
-    item_statistics; totals and groups come from them. option_labels: every option of an item,
+    item_statistics (or prepared); totals and groups come from them. Prepared responses must
+    already count every blank choice as omitted. option_labels: every option of an item,
     so that one nobody chose still gets a row (n = 0); otherwise the labels seen and the key.
     Options come in option_labels order (else sorted), the blank row last.
 
     r_option_rest = r(chose o, (total - chose o x max mark) / (form max - max mark)): CTT's pBis,
     which takes out of the total what the option would earn if it were the key.
     """
-    missing = [str(i) for i in choices.columns if i not in scores.columns]
+    columns = scores.columns if isinstance(scores, pd.DataFrame) else pd.Index(scores.items)
+    candidates = scores.index if isinstance(scores, pd.DataFrame) else scores.candidates
+    missing = [str(i) for i in choices.columns if i not in columns]
     if missing:
         raise ValueError(f"choices for items without scores: {', '.join(missing[:10])}")
     unkeyed = [str(i) for i in choices.columns if i not in keys]
     if unkeyed:
         raise ValueError(f"no key for items: {', '.join(unkeyed[:10])}")
-    strangers = choices.index.difference(scores.index)
+    strangers = choices.index.difference(candidates)
     if len(strangers):
         raise ValueError(f"choices for candidates without scores: {', '.join(map(str, strangers[:10]))}")
-    chosen = choices.reindex(index=scores.index)
+    chosen = choices.reindex(index=candidates)
     present = chosen.notna().to_numpy(dtype=bool)
     blank = (chosen == BLANK).to_numpy(dtype=bool, na_value=False)
     labels = chosen.to_numpy(dtype=object)
-    if omitted is not None:
-        blank_all = omitted.reindex(index=scores.index, columns=scores.columns).eq(True).to_numpy(dtype=bool, na_value=False)
+    if isinstance(scores, Responses):
+        cells = _cells(scores, max_marks, omitted)
     else:
-        blank_all = np.zeros(scores.shape, dtype=bool)
-    blank_all[:, scores.columns.get_indexer(choices.columns)] |= blank
-    cells = _cells(scores, max_marks, pd.DataFrame(blank_all, index=scores.index, columns=scores.columns))
+        if omitted is not None:
+            blank_all = omitted.reindex(index=scores.index, columns=scores.columns).eq(True).to_numpy(dtype=bool, na_value=False)
+        else:
+            blank_all = np.zeros(scores.shape, dtype=bool)
+        blank_all[:, scores.columns.get_indexer(choices.columns)] |= blank
+        cells = _cells(scores, max_marks, pd.DataFrame(blank_all, index=scores.index, columns=scores.columns))
     upper, lower, size = _upper_lower(cells, thresholds.upper_lower_share)
 
     frames = []
@@ -354,6 +385,8 @@ def option_statistics(
         c = cells.cand[span]
         if len(c) != int(present[:, col].sum()) or not present[c, col].all():
             raise ValueError(f"item {item}: the choices and the scores disagree on who was presented it")
+        if (blank[c, col] & ~cells.omitted[span]).any():
+            raise ValueError(f"item {item}: a choice left blank is not omitted in the prepared responses")
         frames.append(
             _item_options(item, keys[item], labels[c, col], cells, j, c, upper[span], lower[span], int(size[j]),
                           None if option_labels is None else option_labels.get(item))
@@ -367,7 +400,7 @@ def _item_options(
     item: Hashable,
     key: Hashable,
     chosen: npt.NDArray[np.object_],
-    cells: _Cells,
+    cells: Responses,
     j: int,
     cand: Ints,
     upper: Bools,
@@ -446,7 +479,7 @@ class TestStatistics:
 
 
 def test_statistics(
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | Responses,
     max_marks: Mapping[Hashable, float] | None = None,
     omitted: pd.DataFrame | None = None,
     *,
@@ -490,7 +523,7 @@ def test_statistics(
 setattr(test_statistics, "__test__", False)
 
 
-def _item_variances(cells: _Cells) -> Floats:
+def _item_variances(cells: Responses) -> Floats:
     k = len(cells.items)
     n = _sums(cells.item, None, k)
     mean = _ratio(_sums(cells.item, cells.mark, k), n)

@@ -145,9 +145,10 @@ def unit_statistics(
             scores_ready=lambda scores, max_marks: rasch_jobs.append(pool.submit(_calibrate, scores, max_marks)),
         )
         read = time.perf_counter()
-        options_job = pool.submit(_options, data, settings)
-        items = _items(data, settings)
-        test = _unit_test(data)
+        prepared = classical.prepare(data.scores, data.max_marks.to_dict(), data.omitted) if data.counted else None
+        options_job = pool.submit(_options, data, prepared, settings)
+        items = _items(prepared, settings)
+        test = _unit_test(data, prepared)
         forms = _forms(data, minimum)
         options = options_job.result()
         # As item_statistics(options=...) would: the same flags, with the form's alpha for ALPHA_UP.
@@ -178,7 +179,7 @@ def unit_statistics(
     )
 
 
-def _options(data: ResponseData, settings: AnalysisSettings) -> pd.DataFrame:
+def _options(data: ResponseData, prepared: classical.Responses | None, settings: AnalysisSettings) -> pd.DataFrame:
     """Distractor analysis of the single-response items, against the option the marking credited."""
     keys: dict[Hashable, Hashable] = {}
     labels: dict[Hashable, list[Hashable]] = {}
@@ -189,18 +190,16 @@ def _options(data: ResponseData, settings: AnalysisSettings) -> pd.DataFrame:
         seen = set(pd.unique(data.choices[column].dropna())) - {""}
         listed: list[Hashable] = list(version.option_ids)
         labels[column] = listed + sorted(seen - set(listed), key=str)
-    if not data.counted or not len(data.choices.columns):
+    if prepared is None or not len(data.choices.columns):
         return pd.DataFrame({name: [] for name in classical.OPTION_COLUMNS})
-    return classical.option_statistics(
-        data.choices, keys, data.scores, data.max_marks.to_dict(), data.omitted, option_labels=labels,
-        thresholds=settings.thresholds,
-    )
+    # A blank choice is an omitted item in ResponseData, so the prepared responses serve.
+    return classical.option_statistics(data.choices, keys, prepared, option_labels=labels, thresholds=settings.thresholds)
 
 
-def _items(data: ResponseData, settings: AnalysisSettings) -> pd.DataFrame:
-    if not data.counted:
+def _items(prepared: classical.Responses | None, settings: AnalysisSettings) -> pd.DataFrame:
+    if prepared is None:
         return pd.DataFrame({name: [] for name in classical.ITEM_COLUMNS})
-    return classical.item_statistics(data.scores, data.max_marks.to_dict(), data.omitted, thresholds=settings.thresholds)
+    return classical.item_statistics(prepared, thresholds=settings.thresholds)
 
 
 def _with_versions(options: pd.DataFrame, data: ResponseData) -> pd.DataFrame:
@@ -230,10 +229,10 @@ def _calibrate(scores: pd.DataFrame, max_marks: pd.Series) -> tuple[RaschCalibra
     return calibration, time.perf_counter() - started
 
 
-def _unit_test(data: ResponseData) -> TestStatistics:
-    if not data.counted:
+def _unit_test(data: ResponseData, prepared: classical.Responses | None) -> TestStatistics:
+    if prepared is None:
         return TestStatistics(0, 0, "marks", 0.0, math.nan, math.nan, math.nan, math.nan, Histogram((), ()), None)
-    test = classical.test_statistics(data.scores, data.max_marks.to_dict(), data.omitted)
+    test = classical.test_statistics(prepared)
     return replace(test, pass_rate=float((data.sittings["outcome"] == PASS).mean()))
 
 

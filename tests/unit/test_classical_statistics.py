@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from testengine.domain.problems import DataError, Source
-from testengine.psychometrics.classical import CONVENTIONS, ITEM_COLUMNS, OPTION_COLUMNS, item_statistics, option_statistics, test_statistics
+from testengine.psychometrics.classical import (
+    CONVENTIONS, ITEM_COLUMNS, OPTION_COLUMNS, item_statistics, option_statistics, prepare, test_statistics,
+)
 from testengine.psychometrics.item_flags import Thresholds, flag_items
 
 # The shared reference data, copied into the repository (tests/reference_data/README.md).
@@ -422,6 +424,28 @@ def test_choices_and_scores_must_agree_on_who_saw_an_item():
         option_statistics(choices, {"q1": "A"}, scores)
     with pytest.raises(ValueError, match="no key"):
         option_statistics(choices, {}, scores)
+
+
+def test_prepared_responses_give_the_same_tables_as_the_frames():
+    choices, keys, scores = ctt_raw()
+    omitted = choices == ""
+    prepared = prepare(scores, None, omitted)
+    pd.testing.assert_frame_equal(item_statistics(prepared), item_statistics(scores, None, omitted))
+    pd.testing.assert_frame_equal(option_statistics(choices, keys, prepared), option_statistics(choices, keys, scores, None, omitted))
+    assert test_statistics(prepared) == test_statistics(scores, None, omitted)
+
+
+def test_prepared_responses_refuse_separate_omissions_and_blank_choices_they_do_not_omit():
+    ids = pd.Index(["a", "b"])
+    scores = pd.DataFrame({"q1": [1.0, 0.0], "q2": [1.0, 1.0]}, index=ids)
+    prepared = prepare(scores)
+    with pytest.raises(ValueError, match="pass them to prepare"):
+        item_statistics(prepared, omitted=scores.isna())
+    choices = pd.DataFrame({"q1": ["A", ""]}, index=ids, dtype=object)
+    with pytest.raises(ValueError, match="q1: a choice left blank is not omitted"):
+        option_statistics(choices, {"q1": "A"}, prepared)
+    omitted = pd.DataFrame({"q1": [False, True], "q2": [False, False]}, index=ids)
+    assert list(option_statistics(choices, {"q1": "A"}, prepare(scores, None, omitted))["n"]) == [1, 1]
 
 
 # ---------------------------------------------------------------------------------------------
