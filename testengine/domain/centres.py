@@ -87,6 +87,18 @@ class Arrangements:
         return ", ".join(parts)
 
 
+# Gender as the centre records it, optional: used only for differential item functioning
+# (an item that favours one group of candidates of the same ability), and only in aggregate.
+GENDERS = ("female", "male", "other")
+
+
+def gender_problems(value: str) -> list[str]:
+    """What is wrong with a recorded gender ("" = not recorded)."""
+    if value and value not in GENDERS:
+        return [f"gender {value!r}: use {', '.join(GENDERS)}, or leave it blank"]
+    return []
+
+
 def pin_matches(expected: str | None, given: str) -> bool:
     """The session PIN (A5) typed by a candidate, compared in constant time."""
     return expected is not None and hmac.compare_digest(expected.encode(), given.strip().encode())

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from testengine.domain.centres import Actor, Arrangements, Role, new_keycode
+from testengine.domain.centres import Actor, Arrangements, Role, gender_problems, new_keycode
 from testengine.domain.conduct import BookingRefused, ConductPolicy, PastOutcome, arrangement_problems, check_booking
 from testengine.services.catalogue import Catalogue
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
@@ -63,8 +63,8 @@ def own_session(session: Session, actor: Actor, session_id: int) -> ExamSessionR
     return record
 
 
-def _candidate_problems(number: str, name: str) -> list[str]:
-    problems = []
+def _candidate_problems(number: str, name: str, gender: str = "") -> list[str]:
+    problems = gender_problems(gender)
     if not _CANDIDATE_NUMBER.match(number):
         problems.append(f"candidate number {number!r}: use 1-32 letters, digits or dashes")
     if not name.strip() or len(name) > 200:
@@ -72,15 +72,17 @@ def _candidate_problems(number: str, name: str) -> list[str]:
     return problems
 
 
-def add_candidate(engine: Engine, actor: Actor, number: str, name: str, now: datetime, client: str = "") -> int:
+def add_candidate(
+    engine: Engine, actor: Actor, number: str, name: str, now: datetime, client: str = "", gender: str = ""
+) -> int:
     centre = require(actor, Role.CENTRE_ADMIN)
-    number, name = number.strip(), " ".join(name.split())
-    problems = _candidate_problems(number, name)
+    number, name, gender = number.strip(), " ".join(name.split()), gender.strip().lower()
+    problems = _candidate_problems(number, name, gender)
     if problems:
         raise InvalidInput(problems)
     try:
         with Session(engine) as session, session.begin():
-            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now)
+            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now, gender=gender or None)
             session.add(record)
             session.flush()
             audit(session, now, actor.username, "candidate_added", number, {"name": name}, centre, client)
@@ -90,17 +92,19 @@ def add_candidate(engine: Engine, actor: Actor, number: str, name: str, now: dat
         raise InvalidInput([f"candidate number {number!r} is already registered"]) from exc
 
 
-def update_candidate(engine: Engine, actor: Actor, candidate_id: int, number: str, name: str, now: datetime, client: str = "") -> None:
+def update_candidate(
+    engine: Engine, actor: Actor, candidate_id: int, number: str, name: str, now: datetime, client: str = "", gender: str = ""
+) -> None:
     centre = require(actor, Role.CENTRE_ADMIN)
-    number, name = number.strip(), " ".join(name.split())
-    problems = _candidate_problems(number, name)
+    number, name, gender = number.strip(), " ".join(name.split()), gender.strip().lower()
+    problems = _candidate_problems(number, name, gender)
     if problems:
         raise InvalidInput(problems)
     try:
         with Session(engine) as session, session.begin():
             record = own_candidate(session, actor, candidate_id)
-            before = {"candidate_number": record.candidate_number, "name": record.name}
-            record.candidate_number, record.name = number, name
+            before = {"candidate_number": record.candidate_number, "name": record.name, "gender": record.gender or ""}
+            record.candidate_number, record.name, record.gender = number, name, gender or None
             session.add(record)
             session.flush()
             audit(session, now, actor.username, "candidate_edited", number, {"before": before}, centre, client)
@@ -116,7 +120,7 @@ class ImportResult:
 def import_candidates(
     engine: Engine, actor: Actor, policy: ConductPolicy, text: str, now: datetime, client: str = ""
 ) -> ImportResult:
-    """Add candidates from CSV (candidate_number,name[,extra_time_percent,extra_time_reference]).
+    """Add candidates from CSV (candidate_number,name[,gender,extra_time_percent,extra_time_reference]).
 
     All or nothing: if any row is wrong, nothing is added and every wrong row is named.
     """
@@ -131,8 +135,8 @@ def import_candidates(
     seen: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        number, name = row.get("candidate_number", ""), row.get("name", "")
-        here = [f"row {line}: {p}" for p in _candidate_problems(number, name)]
+        number, name, gender = row.get("candidate_number", ""), row.get("name", ""), row.get("gender", "").lower()
+        here = [f"row {line}: {p}" for p in _candidate_problems(number, name, gender)]
         if number in seen:
             here.append(f"row {line}: candidate number {number!r} is also on row {seen[number]}")
         seen.setdefault(number, line)
@@ -145,7 +149,7 @@ def import_candidates(
         arrangements = Arrangements(extra_time_percent=extra, extra_time_reference=row.get("extra_time_reference", ""))
         here += [f"row {line}: {p}" for p in arrangement_problems(policy, arrangements)]
         problems += here
-        rows.append((number, " ".join(name.split()), arrangements))
+        rows.append((number, " ".join(name.split()), gender, arrangements))
     if not rows and not problems:
         problems.append("the file has a header but no candidates")
     with Session(engine) as session, session.begin():
@@ -153,8 +157,8 @@ def import_candidates(
         problems += [f"row {seen[n]}: candidate number {n!r} is already registered" for n in sorted(taken)]
         if problems:
             raise InvalidInput(problems)
-        for number, name, arrangements in rows:
-            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now)
+        for number, name, gender, arrangements in rows:
+            record = CandidateRecord(candidate_number=number, name=name, centre_id=centre, created_at=now, gender=gender or None)
             session.add(record)
             session.flush()
             assert record.id is not None
@@ -323,6 +327,7 @@ class CandidateSummary:
     candidate_number: str
     name: str
     arrangements: Arrangements
+    gender: str = ""  # "" = not recorded
 
 
 @dataclass(frozen=True)
@@ -361,14 +366,14 @@ def list_candidates(engine: Engine, actor: Actor) -> list[CandidateSummary]:
         records = session.exec(
             select(CandidateRecord).where(CandidateRecord.centre_id == centre).order_by(col(CandidateRecord.candidate_number))
         ).all()
-        return [CandidateSummary(c.id or 0, c.candidate_number, c.name, arrangements_of(session, c.id or 0)) for c in records]
+        return [CandidateSummary(c.id or 0, c.candidate_number, c.name, arrangements_of(session, c.id or 0), c.gender or "") for c in records]
 
 
 def get_candidate(engine: Engine, actor: Actor, candidate_id: int) -> CandidateSummary:
     require(actor, Role.CENTRE_ADMIN)
     with Session(engine) as session:
         record = own_candidate(session, actor, candidate_id)
-        return CandidateSummary(record.id or 0, record.candidate_number, record.name, arrangements_of(session, candidate_id))
+        return CandidateSummary(record.id or 0, record.candidate_number, record.name, arrangements_of(session, candidate_id), record.gender or "")
 
 
 def list_invigilators(engine: Engine, actor: Actor) -> list[StaffSummary]:

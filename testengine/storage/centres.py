@@ -87,3 +87,17 @@ def arrangements_for(session: Session, candidate_ids: list[int]) -> dict[int, Ar
         )
         for r in rows
     }
+
+
+def candidate_groups(session: Session, candidate_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each candidate's centre code and recorded gender ("" where there is none)."""
+    found: dict[int, tuple[str, str]] = {}
+    for at in range(0, len(candidate_ids), 10_000):  # within every database's limit on parameters
+        chunk = candidate_ids[at : at + 10_000]
+        rows = session.exec(
+            select(CandidateRecord.id, CentreRecord.code, CandidateRecord.gender)
+            .join(CentreRecord, col(CentreRecord.id) == col(CandidateRecord.centre_id), isouter=True)
+            .where(col(CandidateRecord.id).in_(chunk))
+        ).all()
+        found.update({int(cid or 0): (code or "", gender or "") for cid, code, gender in rows})
+    return found

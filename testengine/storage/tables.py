@@ -75,6 +75,7 @@ class CandidateRecord(SQLModel, table=True):
     name: str = Field(max_length=200)
     centre_id: int | None = Field(default=None, foreign_key="centres.id", index=True)
     created_at: datetime = _when(nullable=False)
+    gender: str | None = Field(default=None, max_length=16)  # domain.centres.GENDERS; None: not recorded
 
 
 class ArrangementRecord(SQLModel, table=True):

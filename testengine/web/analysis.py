@@ -1,6 +1,6 @@
 """The psychometric analysts' screens: a unit's item statistics (sortable, filterable by flag,
 AC, type and status; CSV and Excel exports), the unit's score distribution and reliability,
-and an item's page with its distractors, statistics over time and characteristic curve, where
+DIF between two groups of candidates, and an item's page with its distractors, statistics over time and characteristic curve, where
 analysts mark it for review, retire it, clear it or correct its key. Analysts only."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from testengine.domain.centres import Actor
 from testengine.domain.problems import DataError
-from testengine.services import analyst, item_review
+from testengine.services import analyst, fairness, item_review
 from testengine.services.analysis import AnalysisSettings, analysis_settings, number
 from testengine.services.errors import InvalidInput
 from testengine.services.item_review import require_analyst
@@ -92,15 +92,56 @@ async def unit_page(request: Request, actor: Actor, csrf: str) -> Response:
 
 
 @staff_page
+async def dif_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """DIF between two groups of candidates: the groups to choose from, then the table."""
+    ctx = context(request)
+    unit = _unit(request)
+    query = request.query_params
+    by = str(query.get("by") or "gender")
+    reference, focal = str(query.get("reference") or ""), str(query.get("focal") or "")
+    report, errors, counts = None, [], {}
+    try:
+        counts = await run_in_threadpool(fairness.group_counts, ctx.engine, actor, ctx.catalogue, unit, by)
+        if reference or focal:
+            report = await run_in_threadpool(
+                fairness.unit_dif, ctx.engine, actor, ctx.catalogue, _settings(request), unit, by, reference, focal
+            )
+    except InvalidInput as invalid:
+        errors = invalid.messages
+    return render_staff(request, "analysis/dif.html", actor, csrf, {
+        "unit": unit, "title": ctx.catalogue.unit(unit).bank.unit.title, "groupings": fairness.GROUPINGS, "by": by,
+        "reference": reference, "focal": focal, "counts": counts, "report": report,
+        "rows": analyst.table_rows(report.table) if report else [], "errors": errors, "number": number, "query": query,
+    }, 400 if errors else 200)
+
+
+async def _dif_table(request: Request, actor: Actor, unit: int) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    ctx = context(request)
+    query = request.query_params
+    try:
+        report = await run_in_threadpool(
+            fairness.unit_dif, ctx.engine, actor, ctx.catalogue, _settings(request), unit, str(query.get("by") or ""),
+            str(query.get("reference") or ""), str(query.get("focal") or ""),
+        )
+    except InvalidInput as invalid:
+        raise HTTPException(400, "; ".join(invalid.messages)) from invalid
+    return report.table, report.conventions
+
+
+@staff_page
 async def export(request: Request, actor: Actor, csrf: str) -> Response:
-    """The item or option table as CSV or Excel, with the filters of the page."""
+    """The item, option or DIF table as CSV or Excel, with the filters (or groups) of the page."""
     ctx = context(request)
     unit = _unit(request)
     table, kind = request.path_params["table"], request.path_params["kind"]
-    if table not in ("items", "options") or kind not in ("csv", "xlsx"):
+    if table not in ("items", "options", "dif") or kind not in ("csv", "xlsx"):
         raise HTTPException(404)
-    stats = await run_in_threadpool(analyst.statistics, ctx.engine, actor, ctx.catalogue, _settings(request), unit)
-    frame = _filtered(stats.items, request.query_params)[0] if table == "items" else stats.options
+    if table == "dif":
+        frame, conventions = await _dif_table(request, actor, unit)
+    else:
+        stats = await run_in_threadpool(analyst.statistics, ctx.engine, actor, ctx.catalogue, _settings(request), unit)
+        frame = _filtered(stats.items, request.query_params)[0] if table == "items" else stats.options
+        conventions = stats.conventions
     name = f"unit-{unit}-{table}.{kind}"
     if kind == "csv":
         body = frame.to_csv(index=False).encode()
@@ -109,7 +150,7 @@ async def export(request: Request, actor: Actor, csrf: str) -> Response:
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             frame.to_excel(writer, index=False, sheet_name=table)
-            pd.DataFrame({"convention": list(stats.conventions)}).to_excel(writer, index=False, sheet_name="conventions")
+            pd.DataFrame({"convention": list(conventions)}).to_excel(writer, index=False, sheet_name="conventions")
         body = buffer.getvalue()
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -170,6 +211,7 @@ def _key_from_form(form: dict[str, Any]) -> Any:
 routes = [
     Route("/analysis", index),
     Route("/analysis/units/{unit:int}", unit_page, methods=["GET", "POST"]),
+    Route("/analysis/units/{unit:int}/dif", dif_page),
     Route("/analysis/units/{unit:int}/{table:str}.{kind:str}", export),
     Route("/analysis/items/{item_id:str}", item_page, methods=["GET", "POST"]),
 ]

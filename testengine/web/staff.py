@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from testengine.domain.centres import Actor, Arrangements, Role
+from testengine.domain.centres import GENDERS, Actor, Arrangements, Role
 from testengine.services import accounts, centres, console, invigilation
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.web.context import checked_form, client_address, context, is_htmx, render
@@ -132,7 +132,7 @@ async def candidates(request: Request, actor: Actor, csrf: str) -> Response:
         try:
             await run_in_threadpool(
                 centres.add_candidate, ctx.engine, actor, str(form.get("candidate_number") or ""), str(form.get("name") or ""),
-                ctx.clock(), client_address(request),
+                ctx.clock(), client_address(request), str(form.get("gender") or ""),
             )
             return _go("/staff/candidates?added=1")
         except InvalidInput as invalid:
@@ -141,7 +141,7 @@ async def candidates(request: Request, actor: Actor, csrf: str) -> Response:
     return render_staff(
         request, "staff/candidates.html", actor, csrf,
         {"candidates": listed, "errors": errors, "form": values, "added": request.query_params.get("added"),
-         "imported": request.query_params.get("imported"), "import_errors": []},
+         "imported": request.query_params.get("imported"), "import_errors": [], "genders": GENDERS},
         400 if errors else 200,
     )
 
@@ -167,7 +167,8 @@ async def import_candidates(request: Request, actor: Actor, csrf: str) -> Respon
         listed = await run_in_threadpool(centres.list_candidates, ctx.engine, actor)
         return render_staff(
             request, "staff/candidates.html", actor, csrf,
-            {"candidates": listed, "errors": [], "form": {}, "import_errors": invalid.messages, "added": None, "imported": None}, 400,
+            {"candidates": listed, "errors": [], "form": {}, "import_errors": invalid.messages, "added": None, "imported": None,
+             "genders": GENDERS}, 400,
         )
 
 
@@ -182,7 +183,7 @@ async def candidate(request: Request, actor: Actor, csrf: str) -> Response:
             if form.get("action") == "details":
                 await run_in_threadpool(
                     centres.update_candidate, ctx.engine, actor, candidate_id, str(form.get("candidate_number") or ""),
-                    str(form.get("name") or ""), ctx.clock(), client_address(request),
+                    str(form.get("name") or ""), ctx.clock(), client_address(request), str(form.get("gender") or ""),
                 )
             else:
                 extra = str(form.get("extra_time_percent") or "0").strip()
@@ -205,7 +206,7 @@ async def candidate(request: Request, actor: Actor, csrf: str) -> Response:
     shown = await run_in_threadpool(centres.get_candidate, ctx.engine, actor, candidate_id)
     return render_staff(
         request, "staff/candidate.html", actor, csrf,
-        {"candidate": shown, "errors": errors, "saved": request.query_params.get("saved"), "policy": ctx.policy},
+        {"candidate": shown, "errors": errors, "saved": request.query_params.get("saved"), "policy": ctx.policy, "genders": GENDERS},
         400 if errors else 200,
     )
 

@@ -104,6 +104,24 @@ def test_a_csv_import_with_any_bad_row_imports_nothing_and_names_every_bad_row(r
     assert listed["A004"].arrangements == Arrangements(extra_time_percent=40, extra_time_reference="AA-77")
 
 
+def test_gender_is_optional_checked_and_kept_from_the_form_the_edit_and_the_import(runtime, admin):
+    added = centres.add_candidate(runtime.engine, admin, "G001", "Gail Given", NOW, gender="Female")
+    blank = centres.add_candidate(runtime.engine, admin, "G002", "Nat Notgiven", NOW)
+    with pytest.raises(InvalidInput, match="gender 'f': use female, male, other, or leave it blank"):
+        centres.add_candidate(runtime.engine, admin, "G003", "Fay Short", NOW, gender="F")
+    centres.update_candidate(runtime.engine, admin, blank, "G002", "Nat Notgiven", NOW, gender="other")
+    with pytest.raises(InvalidInput) as error:
+        centres.import_candidates(runtime.engine, admin, runtime.policy, "candidate_number,name,gender\nG004,Mo,male\nG005,Jo,woman\n", NOW)
+    assert error.value.messages == ["row 3: gender 'woman': use female, male, other, or leave it blank"]
+    centres.import_candidates(runtime.engine, admin, runtime.policy, "candidate_number,name,gender\nG004,Mo,male\nG005,Jo,\n", NOW)
+    listed = {c.candidate_number: c.gender for c in centres.list_candidates(runtime.engine, admin)}
+    assert listed == {"G001": "female", "G002": "other", "G004": "male", "G005": ""}
+    assert centres.get_candidate(runtime.engine, admin, added).gender == "female"
+    with Session(runtime.engine) as session:
+        edited = session.exec(select(AuditRecord).where(AuditRecord.action == "candidate_edited")).one()
+    assert edited.details["before"]["gender"] == ""  # the audit keeps what it was
+
+
 def test_a_csv_without_the_required_columns_is_refused(runtime, admin):
     with pytest.raises(InvalidInput, match="needs the columns candidate_number and name"):
         centres.import_candidates(runtime.engine, admin, runtime.policy, "number,full name\n1,A\n", NOW)

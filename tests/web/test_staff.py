@@ -132,10 +132,12 @@ def test_an_admin_creates_a_session_books_a_candidate_and_sets_arrangements_thro
     client = site.client()
     sign_in(client, "admin", "demo-admin-password")
     page = client.get("/staff/candidates")
-    client.post("/staff/candidates", data={"candidate_number": "W001", "name": "Web Person", "csrf_token": csrf_of(page.text)})
+    client.post("/staff/candidates", data={"candidate_number": "W001", "name": "Web Person", "gender": "female",
+                                           "csrf_token": csrf_of(page.text)})
     listing = client.get("/staff/candidates").text
     candidate_url = listing.split('href="/staff/candidates/')[1].split('"')[0]
     edit = client.get(f"/staff/candidates/{candidate_url}")
+    assert '<option value="female" selected>' in edit.text
     refused = client.post(f"/staff/candidates/{candidate_url}", data={
         "csrf_token": csrf_of(edit.text), "action": "arrangements", "extra_time_percent": "35", "extra_time_reference": ""})
     assert refused.status_code == 400 and "give the approval reference" in refused.text
