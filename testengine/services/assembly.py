@@ -18,6 +18,7 @@ from testengine.domain.forms import Form, arrange
 from testengine.psychometrics.assembly import AssemblyModel, RuleGroup
 from testengine.psychometrics.standard_setting import cut_ability, rasch_probability
 from testengine.services.catalogue import Catalogue, UnitPackage
+from testengine.storage.bank_items import bank_from_database, bank_revision
 from testengine.storage.forms import exposure_counts, items_seen_by, save_form
 from testengine.storage.item_decisions import WITHDRAWING, Calibrated, calibration_in_force, decisions_in_force
 from testengine.storage.item_versions import keep_versions
@@ -59,22 +60,35 @@ class Assembler:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self._models: dict[tuple[int, str, int], AssemblyModel] = {}
-        self._calibrated: dict[tuple[int, int], UnitPackage] = {}
+        self._models: dict[tuple[int, str, int, int, int], AssemblyModel] = {}
+        self._calibrated: dict[tuple[str, int, str, int, int], UnitPackage] = {}
+        self._banked: dict[tuple[str, int, str, int], UnitPackage] = {}
 
     def current(self, session: Session, package: UnitPackage) -> UnitPackage:
-        """The live package with the unit's latest calibration applied: empirical facilities
-        (the difficulty window) and ratings carried onto calibrated items (the form's cut)."""
+        """The package as the database has it now: the bank with the writers' changes made in
+        the engine (revision 0: still the shipped files), then the unit's latest calibration
+        applied: empirical facilities (the difficulty window) and ratings carried onto
+        calibrated items (the form's cut)."""
+        revision = bank_revision(session, package.number)
+        where = str(session.get_bind().engine.url)
+        if revision:
+            banked = (where, package.number, package.blueprint.purpose.value, revision)
+            if banked not in self._banked:
+                bank = bank_from_database(session, package.bank)
+                self._banked[banked] = replace(package, bank=bank, bank_revision=revision)
+            package = self._banked[banked]
         run, values = calibration_in_force(session, package.number)
         if run == 0:
             return package
-        key = (package.number, run)
+        key = (where, package.number, package.blueprint.purpose.value, revision, run)
         if key not in self._calibrated:
             self._calibrated[key] = calibrated_package(package, run, values)
         return self._calibrated[key]
 
     def model(self, package: UnitPackage) -> AssemblyModel:
-        key = (package.number, package.blueprint.purpose.value, package.calibration_run)
+        # A bank revision or calibration run changes the pool; the database is in the package's
+        # bank itself, so revisions of two databases never share a model by accident.
+        key = (package.number, package.blueprint.purpose.value, package.calibration_run, package.bank_revision, id(package.bank))
         model = self._models.get(key)
         if model is None:
             model = AssemblyModel.build(package.bank, package.blueprint)

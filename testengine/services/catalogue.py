@@ -23,6 +23,8 @@ class UnitPackage:
     blueprint_digest: str
     # The item calibration its facilities and ratings come from (0: the writers' estimates).
     calibration_run: int = 0
+    # The bank revision in the database its items come from (0: the shipped files).
+    bank_revision: int = 0
 
     @property
     def number(self) -> int:

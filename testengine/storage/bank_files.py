@@ -179,42 +179,50 @@ def _read_item_file(path: Path, unit: int) -> tuple[list[Item], list[ItemSet], l
             item_sets.append(ItemSet(set_model.id, set_model.title, set_model.scenario, unit, _source(name, raw)))
     items = []
     for raw in document.items:
-        model, shape_problems = check_shape(ItemModel, raw, name, _raw_id(raw))
-        problems.extend(shape_problems)
-        if model is None:
-            continue
-        source = _source(name, raw)
-        key, key_problems = _key(model, source)
-        problems.extend(key_problems)
-        items.append(
-            Item(
-                id=model.id,
-                version=model.version,
-                unit=model.unit,
-                learning_outcome=model.learning_outcome,
-                criterion=model.criterion,
-                amplification=model.amplification,
-                type=model.type,
-                stem=model.stem.strip(),
-                options=tuple(Choice(o.id, o.text.strip()) for o in model.options),
-                premises=tuple(Choice(p.id, p.text.strip()) for p in model.premises),
-                key=key,
-                marks=model.marks,
-                scoring=model.scoring,
-                expected_seconds=model.expected_seconds,
-                facility=model.facility,
-                angoff=model.angoff,
-                enemies=frozenset(model.enemies),
-                item_set=model.item_set,
-                fixed_option_order=model.fixed_option_order,
-                cognitive_level=model.cognitive_level,
-                status=model.status,
-                author=model.author,
-                rationale=model.rationale.strip(),
-                source=source,
-            )
-        )
+        item, item_problems = item_from_raw(raw, name)
+        problems.extend(item_problems)
+        if item is not None:
+            items.append(item)
     return items, item_sets, problems
+
+
+def item_from_raw(raw: Any, name: str) -> tuple[Item | None, list[Problem]]:
+    """One item in the file format (a mapping as in the YAML files), checked for its shape:
+    the item, or None and what is wrong, each problem naming `name` and the item."""
+    model, problems = check_shape(ItemModel, raw, name, _raw_id(raw))
+    if model is None:
+        return None, problems
+    source = _source(name, raw)
+    key, key_problems = _key(model, source)
+    if key_problems:
+        return None, problems + key_problems
+    item = Item(
+        id=model.id,
+        version=model.version,
+        unit=model.unit,
+        learning_outcome=model.learning_outcome,
+        criterion=model.criterion,
+        amplification=model.amplification,
+        type=model.type,
+        stem=model.stem.strip(),
+        options=tuple(Choice(o.id, o.text.strip()) for o in model.options),
+        premises=tuple(Choice(p.id, p.text.strip()) for p in model.premises),
+        key=key,
+        marks=model.marks,
+        scoring=model.scoring,
+        expected_seconds=model.expected_seconds,
+        facility=model.facility,
+        angoff=model.angoff,
+        enemies=frozenset(model.enemies),
+        item_set=model.item_set,
+        fixed_option_order=model.fixed_option_order,
+        cognitive_level=model.cognitive_level,
+        status=model.status,
+        author=model.author,
+        rationale=model.rationale.strip(),
+        source=source,
+    )
+    return item, problems
 
 
 def _key(model: ItemModel, source: Source) -> tuple[tuple[str, ...], list[Problem]]:

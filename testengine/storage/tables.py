@@ -314,3 +314,56 @@ class ItemCalibrationRecord(SQLModel, table=True):
     facility: float
     difficulty: float | None = None  # Rasch b, logits, centred on the unit's calibrated items
     calibrated_at: datetime = _when(nullable=False)
+
+
+class BankItemRecord(SQLModel, table=True):
+    """The item bank once the engine runs: every version of every item, as its writer left it.
+    `content` is the item as JSON (storage.item_records), its status kept equal to `status`.
+    A version that has been put on a form (item_versions) is never edited again: a change
+    makes the next version."""
+
+    __tablename__ = "bank_items"
+    item_id: str = Field(primary_key=True, max_length=32)
+    version: int = Field(primary_key=True)
+    unit: int = Field(index=True)
+    status: str = Field(max_length=16, index=True)
+    content: dict[str, Any] = _json()
+    created_by: str = Field(max_length=64)  # who wrote this version (an author may not approve it)
+    updated_at: datetime = _when(nullable=False)
+
+
+class BankItemSetRecord(SQLModel, table=True):
+    """An item set's scenario as it stands in the bank (shown with each of its items)."""
+
+    __tablename__ = "bank_item_sets"
+    set_id: str = Field(primary_key=True, max_length=64)
+    unit: int = Field(index=True)
+    title: str = Field(max_length=200)
+    scenario: str
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = _when(nullable=False)
+
+
+class ItemTransitionRecord(SQLModel, table=True):
+    """The review trail: every change of status (and every comment: from = to), who and when."""
+
+    __tablename__ = "item_transitions"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(max_length=32, index=True)
+    version: int
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=2000)
+    by: str = Field(max_length=64)
+    at: datetime = _when(nullable=False)
+
+
+class BankRevisionRecord(SQLModel, table=True):
+    """Each unit's bank revision: 0 while the database holds exactly the shipped files it was
+    seeded from (files_digest); every change made in the engine adds one."""
+
+    __tablename__ = "bank_revisions"
+    unit: int = Field(primary_key=True)
+    revision: int = 0
+    files_digest: str = Field(max_length=64)
+    seeded_at: datetime = _when(nullable=False)

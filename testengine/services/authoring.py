@@ -1,0 +1,217 @@
+"""Item writers at work on the bank in the database: drafting and revising items, the review
+workflow, and the versions candidates saw.
+
+Workflow: draft -> in review -> approved -> live -> retired, with comments at each step; a
+reviewer may send an item in review back to draft, and an approved one may go back to draft.
+An author cannot approve their own version. Going live needs the lint checks to pass (no
+errors; warnings are shown and accepted). Every change of status is in the item's trail and the
+audit log, with who and when.
+
+Versioning: a version that has been put on a form is never changed. Editing it (or a live or
+retired version) makes the next version, a draft; the old one stays exactly as candidates saw
+it, and responses, statistics and re-marking keep pointing to it. When a new version goes live,
+the version live before it is retired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from testengine.domain.banks import bank_problems
+from testengine.domain.centres import Actor, Role
+from testengine.domain.item_writing import LintPolicy, Severity, item_findings
+from testengine.domain.items import Item, ItemStatus
+from testengine.services.catalogue import Catalogue
+from testengine.services.errors import Forbidden, InvalidInput, NotFound
+from testengine.storage import bank_items as store
+from testengine.storage.bank_files import item_from_raw
+from testengine.storage.centres import audit
+from testengine.storage.item_records import item_to_json
+from testengine.storage.tables import BankItemRecord
+
+# Allowed moves, and whether the move needs a comment.
+MOVES: dict[tuple[ItemStatus, ItemStatus], bool] = {
+    (ItemStatus.DRAFT, ItemStatus.IN_REVIEW): False,
+    (ItemStatus.IN_REVIEW, ItemStatus.DRAFT): True,  # sent back: say what to change
+    (ItemStatus.IN_REVIEW, ItemStatus.APPROVED): False,
+    (ItemStatus.APPROVED, ItemStatus.DRAFT): True,
+    (ItemStatus.APPROVED, ItemStatus.LIVE): False,
+    (ItemStatus.LIVE, ItemStatus.RETIRED): True,
+}
+FIELDS = (
+    "learning_outcome", "criterion", "amplification", "type", "stem", "options", "premises", "key", "marks", "scoring",
+    "expected_seconds", "facility", "angoff", "enemies", "item_set", "fixed_option_order", "cognitive_level", "author", "rationale",
+)
+
+
+def require_writer(actor: Actor) -> str:
+    if actor.role is not Role.ITEM_WRITER:
+        raise Forbidden("only item writers work on the bank")
+    return actor.username
+
+
+@dataclass(frozen=True)
+class VersionView:
+    item: Item
+    created_by: str
+    presented: bool  # put on a form: candidates may have seen it, it never changes
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    versions: tuple[VersionView, ...]  # oldest first
+    trail: tuple[tuple[int, str, str, str, str, datetime], ...]  # version, from, to, comment, by, at
+
+    @property
+    def latest(self) -> VersionView:
+        return self.versions[-1]
+
+
+def check_draft(session: Session, catalogue: Catalogue, item: Item) -> list[str]:
+    """Every rule the item breaks on its own and in its unit's bank (as `bank validate`):
+    the bank as the database holds it, with this item in place of its other versions."""
+    bank = store.bank_from_database(session, catalogue.unit(item.unit).bank)
+    trial = replace(bank, items=tuple(i for i in bank.items if i.id != item.id) + (item,))
+    return [p.reason for p in bank_problems(trial) if p.item_id == item.id]
+
+
+def lint_findings(catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[tuple[str, str]]:
+    """The `bank lint` checks of one item: (severity, message)."""
+    unit = catalogue.unit(item.unit).bank.unit
+    point = next((p.title for c in unit.criteria if c.number == item.criterion for p in c.amplification if p.id == item.amplification), None)
+    return [(f.severity.value, f.message) for f in item_findings(item, policy, point)]
+
+
+def parse_item(data: dict[str, Any], item_id: str, version: int, unit: int, status: ItemStatus) -> Item:
+    """An item from the authoring form's fields (the YAML file's shape), or InvalidInput naming each field."""
+    raw = {name: data[name] for name in FIELDS if name in data}
+    raw.update(id=item_id, version=version, unit=unit, status=status.value)
+    raw.setdefault("premises", [])
+    raw.setdefault("enemies", [])
+    item, problems = item_from_raw(raw, "the item form")
+    if item is None:
+        raise InvalidInput([p.reason for p in problems])
+    return replace(item, source=None)
+
+
+def create_item(engine: Engine, actor: Actor, catalogue: Catalogue, unit: int, data: dict[str, Any], now: datetime) -> Item:
+    """A new draft with the next free id of the unit; refused with every problem it has."""
+    by = require_writer(actor)
+    package = catalogue.unit(unit)
+    with Session(engine) as session, session.begin():
+        item_id = store.next_item_id(session, package.number)
+        item = parse_item(data, item_id, 1, package.number, ItemStatus.DRAFT)
+        problems = check_draft(session, catalogue, item)
+        if problems:
+            raise InvalidInput(problems)
+        store.add_version(session, item, by, now)
+        store.add_transition(session, item_id, 1, ItemStatus.DRAFT, ItemStatus.DRAFT, "created", by, now)
+        store.bump_revision(session, package.number)
+        audit(session, now, by, "item.created", item_id, {"version": 1})
+    return item
+
+
+def edit_item(engine: Engine, actor: Actor, catalogue: Catalogue, item_id: str, data: dict[str, Any], now: datetime, comment: str = "") -> Item:
+    """Change the item's latest version: in place while it is a draft no candidate has seen,
+    else as the next version (a draft). An item in review or approved goes back to draft."""
+    by = require_writer(actor)
+    with Session(engine) as session, session.begin():
+        record = _latest(session, item_id)
+        current = store.item_of(record)
+        in_place = record.status in (ItemStatus.DRAFT.value, ItemStatus.IN_REVIEW.value, ItemStatus.APPROVED.value) and not store.was_presented(
+            session, item_id, record.version
+        )
+        version = record.version if in_place else record.version + 1
+        item = parse_item(data, item_id, version, current.unit, ItemStatus.DRAFT)
+        if item_to_json(replace(item, version=current.version, status=current.status)) == item_to_json(current):
+            raise InvalidInput(["nothing changed"])
+        problems = check_draft(session, catalogue, item)
+        if problems:
+            raise InvalidInput(problems)
+        before = ItemStatus(record.status)
+        if in_place:
+            store.rewrite_version(record, item, now)
+            session.add(record)
+        else:
+            store.add_version(session, item, by, now)
+        note = comment or ("edited" if in_place else f"version {version} started from version {record.version}")
+        store.add_transition(session, item_id, version, before, ItemStatus.DRAFT, note, by, now)
+        store.bump_revision(session, current.unit)
+        audit(session, now, by, "item.edited", item_id, {"version": version, "new_version": not in_place})
+    return item
+
+
+def move(
+    engine: Engine, actor: Actor, catalogue: Catalogue, policy: LintPolicy, item_id: str, to: ItemStatus, comment: str, now: datetime
+) -> Item:
+    """Move the item's latest version along the workflow."""
+    by = require_writer(actor)
+    comment = comment.strip()
+    with Session(engine) as session, session.begin():
+        record = _latest(session, item_id)
+        before = ItemStatus(record.status)
+        if (before, to) not in MOVES:
+            allowed = ", ".join(t.value for (f, t) in MOVES if f is before) or "none"
+            raise InvalidInput([f"{item_id} v{record.version} is {before.value}: it can move to {allowed}, not {to.value}"])
+        if MOVES[(before, to)] and not comment:
+            raise InvalidInput([f"say why in a comment when moving {before.value} to {to.value}"])
+        item = store.item_of(record)
+        if to is ItemStatus.IN_REVIEW:
+            problems = check_draft(session, catalogue, item)
+            if problems:
+                raise InvalidInput(problems)
+        if to is ItemStatus.APPROVED and record.created_by == by:
+            raise Forbidden(f"{by} wrote {item_id} v{record.version}: another writer must approve it")
+        if to is ItemStatus.LIVE:
+            errors = [m for severity, m in lint_findings(catalogue, policy, item) if severity == Severity.ERROR.value]
+            if errors:
+                raise InvalidInput([f"the lint checks must pass before going live: {m}" for m in errors])
+            for older in store.versions_of(session, item_id):
+                if older.version != record.version and older.status == ItemStatus.LIVE.value:
+                    store.set_status(session, older, ItemStatus.RETIRED, now)
+                    store.add_transition(session, item_id, older.version, ItemStatus.LIVE, ItemStatus.RETIRED,
+                                         f"superseded by version {record.version}", by, now)
+        store.set_status(session, record, to, now)
+        store.add_transition(session, item_id, record.version, before, to, comment, by, now)
+        store.bump_revision(session, item.unit)
+        audit(session, now, by, f"item.{to.value}", item_id, {"version": record.version, "from": before.value, "comment": comment})
+        return replace(item, status=to)
+
+
+def comment_on(engine: Engine, actor: Actor, item_id: str, comment: str, now: datetime) -> None:
+    by = require_writer(actor)
+    if not comment.strip():
+        raise InvalidInput(["write a comment"])
+    with Session(engine) as session, session.begin():
+        record = _latest(session, item_id)
+        status = ItemStatus(record.status)
+        store.add_transition(session, item_id, record.version, status, status, comment.strip(), by, now)
+
+
+def history(engine: Engine, actor: Actor, item_id: str) -> ItemHistory:
+    require_writer(actor)
+    with Session(engine) as session:
+        records = store.versions_of(session, item_id)
+        if not records:
+            raise NotFound(f"no item {item_id!r} in the bank")
+        versions = tuple(VersionView(store.item_of(r), r.created_by, store.was_presented(session, item_id, r.version)) for r in records)
+        trail = tuple((t.version, t.from_status, t.to_status, t.comment, t.by, t.at) for t in store.transitions_of(session, item_id))
+    return ItemHistory(versions, trail)
+
+
+def version_diff(before: Item, after: Item) -> list[tuple[str, Any, Any]]:
+    """The fields that differ between two versions: (field, before, after)."""
+    a, b = item_to_json(before), item_to_json(after)
+    return [(name, a[name], b[name]) for name in a if name not in ("version", "status") and a[name] != b[name]]
+
+
+def _latest(session: Session, item_id: str) -> BankItemRecord:
+    record = store.latest_version(session, item_id)
+    if record is None:
+        raise NotFound(f"no item {item_id!r} in the bank")
+    return record

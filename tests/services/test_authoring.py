@@ -1,0 +1,169 @@
+"""Item writers on the bank in the database: the shipped bank seeded once, drafts checked like
+`bank validate`, the review workflow and its permissions, lint before live, and versions that
+never change once candidates may have seen them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from testengine.domain.centres import Actor, Role
+from testengine.domain.items import ItemStatus
+from testengine.services import authoring
+from testengine.services.assembly import eligibility_for
+from testengine.services.errors import Forbidden, InvalidInput
+from testengine.services.lint import lint_policy
+from testengine.services.runtime import open_runtime, seed_banks
+from testengine.settings import PROJECT_ROOT
+from testengine.storage.bank_items import bank_revision, versions_of
+from testengine.storage.item_records import item_to_json
+from testengine.storage.item_versions import keep_versions
+from testengine.storage.tables import AuditRecord, ItemVersionRecord
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ANNA = Actor(11, "anna", Role.ITEM_WRITER, None)
+BEN = Actor(12, "ben", Role.ITEM_WRITER, None)
+
+MATCHING = {
+    "learning_outcome": 1,
+    "criterion": "1.1",
+    "amplification": "customer-experience",
+    "type": "matching",
+    "stem": "Match each comment from a hotel guest to the quality of experience it shows.",
+    "premises": [{"id": "p1", "text": "The room booking page answered every question I had."},
+                 {"id": "p2", "text": "Checking in at the kiosk took under a minute."},
+                 {"id": "p3", "text": "The evening quiz in the bar was great fun."}],
+    "options": [{"id": "a", "text": "Useful"}, {"id": "b", "text": "Usable"}, {"id": "c", "text": "Enjoyable"},
+                {"id": "d", "text": "Affordable"}],
+    "key": {"p1": "a", "p2": "b", "p3": "c"},
+    "marks": 2,
+    "scoring": "partial",
+    "expected_seconds": 90,
+    "facility": 0.66,
+    "angoff": 0.55,
+    "cognitive_level": "application",
+    "author": "Anna Writer",
+    "rationale": "The customer experience is judged by whether it is useful, usable and enjoyable: answers found (a), "
+                 "a quick check-in (b) and a fun evening (c). Affordable (d) is not one of the three qualities.",
+}
+
+
+@pytest.fixture
+def policy():
+    return lint_policy(PROJECT_ROOT / "item_banks")
+
+
+def through_review(runtime, policy, item_id: str, now: datetime = NOW) -> None:
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item_id, ItemStatus.IN_REVIEW, "", now)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item_id, ItemStatus.APPROVED, "key and options checked", now)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item_id, ItemStatus.LIVE, "", now)
+
+
+def assembled_with(runtime, item_id: str, forms: int = 60) -> bool:
+    package = runtime.catalogue.unit(5)
+    with Session(runtime.engine) as session:
+        current = runtime.assembler.current(session, package)
+        eligibility = eligibility_for(session, current, None)
+    return any(item_id in {i.item_id for i in runtime.assembler.choose(current, seed, eligibility).items} for seed in range(forms))
+
+
+def test_the_shipped_bank_is_seeded_once_and_the_database_wins_after_a_change(runtime, shipped):
+    with Session(runtime.engine) as session:
+        assert bank_revision(session, 5) == 0
+        assert len(versions_of(session, "U5-0085")) == 1
+    assert seed_banks(runtime.engine, shipped, NOW) == []  # the same files: nothing to do
+    authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    with Session(runtime.engine) as session:
+        assert bank_revision(session, 5) == 1
+    assert seed_banks(runtime.engine, shipped, NOW) == []  # changed in the engine: files no longer replace it
+
+
+def test_a_new_draft_gets_the_next_id_and_a_bad_one_is_refused_with_every_reason(runtime):
+    highest = max(int(i.id.split("-")[1]) for i in runtime.catalogue.unit(5).bank.items)
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    assert item.id == f"U5-{highest + 1:04d}" and item.version == 1 and item.status is ItemStatus.DRAFT
+    bad = {**MATCHING, "criterion": "9.9", "key": {"p1": "a", "p2": "z", "p3": "c"}, "marks": 0}
+    with pytest.raises(InvalidInput) as error:
+        authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, bad, NOW)
+    text = " | ".join(error.value.messages)
+    assert "AC '9.9' is not an assessment criterion" in text and "z" in text and "marks" in text
+    with pytest.raises(InvalidInput, match="stem"):
+        authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, {k: v for k, v in MATCHING.items() if k != "stem"}, NOW)
+    with pytest.raises(Forbidden):
+        authoring.create_item(runtime.engine, Actor(3, "an", Role.ANALYST, None), runtime.catalogue, 5, MATCHING, NOW)
+
+
+def test_review_approve_and_go_live_puts_the_item_into_assembly(runtime, policy):
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    assert not assembled_with(runtime, item.id, forms=10)
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.IN_REVIEW, "", NOW)
+    with pytest.raises(Forbidden, match=f"anna wrote {item.id} v1: another writer must approve it"):
+        authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.APPROVED, "", NOW)
+    with pytest.raises(InvalidInput, match="it can move to draft, approved, not live"):
+        authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.LIVE, "", NOW)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.APPROVED, "fine", NOW)
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.LIVE, "", NOW)
+    assert assembled_with(runtime, item.id)
+    history = authoring.history(runtime.engine, ANNA, item.id)
+    assert [(t[1], t[2], t[4]) for t in history.trail] == [
+        ("draft", "draft", "anna"), ("draft", "in_review", "anna"), ("in_review", "approved", "ben"), ("approved", "live", "anna"),
+    ]
+    with Session(runtime.engine) as session:
+        actions = [a.action for a in session.exec(select(AuditRecord).where(AuditRecord.subject == item.id))]
+    assert actions == ["item.created", "item.in_review", "item.approved", "item.live"]
+
+
+def test_sending_back_and_retiring_need_a_comment(runtime, policy):
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.IN_REVIEW, "", NOW)
+    with pytest.raises(InvalidInput, match="say why in a comment"):
+        authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.DRAFT, " ", NOW)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.DRAFT, "option d is too obviously wrong", NOW)
+    authoring.comment_on(runtime.engine, ANNA, item.id, "changed d to Affordable", NOW)
+    trail = authoring.history(runtime.engine, ANNA, item.id).trail
+    assert trail[-2][3] == "option d is too obviously wrong" and trail[-1][1:4] == ("draft", "draft", "changed d to Affordable")
+
+
+def test_an_item_failing_lint_cannot_go_live(runtime, policy):
+    vague = {**MATCHING, "rationale": "Each comment shows one quality; the last option is spare."}
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, vague, NOW)
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.IN_REVIEW, "", NOW)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.APPROVED, "", NOW)
+    with pytest.raises(InvalidInput, match="lint checks must pass before going live: the rationale does not name"):
+        authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.LIVE, "", NOW)
+
+
+def test_editing_a_version_candidates_saw_makes_the_next_version_and_keeps_the_old_exactly(runtime, policy):
+    package = runtime.catalogue.unit(5)
+    shown = package.bank.item("U5-0085")
+    with Session(runtime.engine) as session, session.begin():
+        keep_versions(session, [shown], NOW)  # as assembly does when it puts the item on a form
+        frozen = session.get(ItemVersionRecord, ("U5-0085", 1)).content
+    changed = {k: v for k, v in item_to_json(shown).items() if k in authoring.FIELDS}
+    changed["stem"] = "Match each customer comment to the quality of experience it describes."
+    later = NOW + timedelta(days=1)
+    revised = authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, "U5-0085", changed, later)
+    assert (revised.version, revised.status) == (2, ItemStatus.DRAFT)
+    history = authoring.history(runtime.engine, ANNA, "U5-0085")
+    assert [(v.item.version, v.item.status, v.presented) for v in history.versions] == [
+        (1, ItemStatus.LIVE, True), (2, ItemStatus.DRAFT, False)]
+    assert authoring.version_diff(history.versions[0].item, history.versions[1].item) == [
+        ("stem", shown.stem, changed["stem"])]
+    # Until version 2 is live, assembly keeps using version 1; then version 1 is retired.
+    with Session(runtime.engine) as session:
+        assert runtime.assembler.current(session, package).bank.item("U5-0085").version == 1
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, "U5-0085", ItemStatus.IN_REVIEW, "", later)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, "U5-0085", ItemStatus.APPROVED, "", later)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, "U5-0085", ItemStatus.LIVE, "", later)
+    with Session(runtime.engine) as session:
+        assert runtime.assembler.current(session, package).bank.item("U5-0085").version == 2
+        assert [r.status for r in versions_of(session, "U5-0085")] == ["retired", "live"]
+        assert session.get(ItemVersionRecord, ("U5-0085", 1)).content == frozen
+    # A draft nobody has seen is edited in place: no third version.
+    again = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, later)
+    edited = authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, again.id, {**MATCHING, "marks": 3}, later)
+    assert edited.version == 1 and edited.marks == 3
+    with pytest.raises(InvalidInput, match="nothing changed"):
+        authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, again.id, {**MATCHING, "marks": 3}, later)
