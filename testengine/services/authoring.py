@@ -215,3 +215,41 @@ def _latest(session: Session, item_id: str) -> BankItemRecord:
     if record is None:
         raise NotFound(f"no item {item_id!r} in the bank")
     return record
+
+
+BROWSE_FILTERS = ("learning_outcome", "criterion", "amplification", "type", "status", "author", "text")
+
+
+@dataclass(frozen=True)
+class BankRow:
+    item: Item  # the latest version
+    live_version: int | None  # the version assembly uses, if any
+    created_by: str
+
+
+def browse(engine: Engine, actor: Actor, catalogue: Catalogue, unit: int, filters: dict[str, str]) -> list[BankRow]:
+    """The unit's items (latest versions), narrowed by the filters; `text` searches the stem,
+    options, premises, rationale and id, ignoring case."""
+    require_writer(actor)
+    number = catalogue.unit(unit).number
+    latest: dict[str, BankItemRecord] = {}
+    live: dict[str, int] = {}
+    with Session(engine) as session:
+        for record in store.unit_records(session, number):
+            latest[record.item_id] = record
+            if record.status == ItemStatus.LIVE.value:
+                live[record.item_id] = record.version
+    wanted = {k: v.strip() for k, v in filters.items() if k in BROWSE_FILTERS and v and v.strip()}
+    rows = []
+    for item_id in sorted(latest):
+        item = store.item_of(latest[item_id])
+        values = {"learning_outcome": str(item.learning_outcome), "criterion": item.criterion, "amplification": item.amplification,
+                  "type": item.type.value, "status": item.status.value, "author": latest[item_id].created_by}
+        if any(values[k] != v for k, v in wanted.items() if k != "text"):
+            continue
+        if "text" in wanted:
+            haystack = " ".join([item.id, item.stem, item.rationale, *(c.text for c in item.options + item.premises)]).lower()
+            if wanted["text"].lower() not in haystack:
+                continue
+        rows.append(BankRow(item, live.get(item_id), latest[item_id].created_by))
+    return rows

@@ -175,3 +175,10 @@ def bank_from_database(session: Session, bank: Bank) -> Bank:
 
 def unit_item_count(session: Session, unit: int) -> int:
     return int(session.exec(select(func.count()).select_from(BankItemRecord).where(BankItemRecord.unit == unit)).one())
+
+
+def unit_records(session: Session, unit: int) -> list[BankItemRecord]:
+    """Every version of every item of the unit, by item and then version."""
+    return list(session.exec(
+        select(BankItemRecord).where(BankItemRecord.unit == unit).order_by(col(BankItemRecord.item_id), col(BankItemRecord.version))
+    ))

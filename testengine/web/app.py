@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from testengine.services.delivery import record_check_ins, save_answers, submit_overdue
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
-from testengine.web import analysis, candidate, console, staff
+from testengine.web import analysis, authoring, candidate, console, staff
 from testengine.web.answer_queue import AnswerQueue
 from testengine.web.check_ins import CheckIns
 from testengine.web.context import AppContext, render
@@ -124,6 +124,7 @@ def create_app(
         Route("/", home),
         *candidate.routes,
         *analysis.routes,
+        *authoring.routes,
         *console.routes,  # before the staff routes, whose /staff/sessions/{id}/{document} would take them
         *staff.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

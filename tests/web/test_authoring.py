@@ -1,0 +1,90 @@
+"""The item writers' screens through the web app: the bank browser and its filters, the live
+check with the candidate's view, writing a matching item, and taking it through review to live
+(where another writer must approve it)."""
+
+from __future__ import annotations
+
+import re
+
+from testengine.domain.centres import Role
+from testengine.services.accounts import add_staff
+from testengine.services.demo import ensure_demo_centre
+from tests.web.conftest import csrf_of, sign_in
+
+FORM = {
+    "type": "matching", "learning_outcome": "1", "criterion": "1.1", "amplification": "customer-experience",
+    "stem": "Match each comment from a hotel guest to the quality of experience it shows.",
+    "option-id-1": "a", "option-text-1": "Useful", "option-id-2": "b", "option-text-2": "Usable",
+    "option-id-3": "c", "option-text-3": "Enjoyable", "option-id-4": "d", "option-text-4": "Affordable",
+    "premise-id-1": "p1", "premise-text-1": "The booking page answered every question I had.",
+    "premise-id-2": "p2", "premise-text-2": "Checking in at the kiosk took under a minute.",
+    "premise-id-3": "p3", "premise-text-3": "The evening quiz in the bar was great fun.",
+    "key": "p1=a, p2=b, p3=c", "marks": "2", "scoring": "partial", "expected_seconds": "90", "facility": "0.66",
+    "angoff": "0.55", "cognitive_level": "application", "author": "Web Writer",
+    "rationale": "The customer experience is judged by whether it is useful, usable and enjoyable: (a), (b) and (c); "
+                 "affordable (d) is not one of the three.",
+}
+
+
+def writer(site, username="writer", password="demo-writer-password"):
+    client = site.client()
+    sign_in(client, username, password)
+    return client
+
+
+def test_the_bank_browser_filters_and_searches_the_units_items(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = writer(site)
+    everything = client.get("/bank/units/5")
+    assert everything.status_code == 200 and "U5-0085" in everything.text
+    matching = client.get("/bank/units/5?type=matching&criterion=1.1")
+    assert "U5-0085" in matching.text and "U5-0001" not in matching.text
+    found = client.get("/bank/units/5?text=enjoyable")
+    assert "U5-0085" in found.text
+    assert "No item matches." in client.get("/bank/units/5?text=zebra crossing").text
+
+
+def test_the_live_check_lists_problems_lint_findings_and_the_candidates_view(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = writer(site)
+    page = client.get("/bank/units/5/new")
+    assert page.status_code == 200 and "The amplification, to write from" in page.text
+    good = client.post("/bank/check", data={**FORM, "unit": "5", "csrf_token": csrf_of(page.text)})
+    assert "Valid: the checks of" in good.text and "As the candidate sees it" in good.text
+    assert 'id="match-p1"' in good.text and "Checking in at the kiosk" in good.text  # the player's own controls
+    assert "p1=a" not in good.text  # the preview carries no key
+    bad = client.post("/bank/check", data={**FORM, "unit": "5", "key": "p1=a, p2=z", "csrf_token": csrf_of(page.text)})
+    assert "Not valid yet" in bad.text and "z" in bad.text
+
+
+def test_a_writer_writes_a_matching_item_and_another_approves_it_before_it_goes_live(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    add_staff(site.runtime.engine, "reviewer", "Second Writer", Role.ITEM_WRITER, "another-long-password", site.clock())
+    client = writer(site)
+    page = client.get("/bank/units/5/new")
+    refused = client.post("/bank/units/5/new", data={**FORM, "stem": "", "csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 400 and "stem" in refused.text
+    saved = client.post("/bank/units/5/new", data={**FORM, "csrf_token": csrf_of(page.text)}, follow_redirects=True)
+    assert saved.status_code == 200
+    item_id = re.search(r"/bank/items/(U5-[0-9]{4})", str(saved.url)).group(1)
+    assert f"{item_id} version 1: draft" in saved.text
+    submitted = client.post(f"/bank/items/{item_id}", data={"csrf_token": csrf_of(saved.text), "action": "in_review", "comment": ""})
+    assert "is now in review" in submitted.text
+    own = client.post(f"/bank/items/{item_id}", data={"csrf_token": csrf_of(saved.text), "action": "approved", "comment": ""})
+    assert own.status_code == 403 and "another writer must approve it" in own.text
+    other = writer(site, "reviewer", "another-long-password")
+    item_page = other.get(f"/bank/items/{item_id}")
+    approved = other.post(f"/bank/items/{item_id}", data={"csrf_token": csrf_of(item_page.text), "action": "approved", "comment": "checked"})
+    assert "is now approved" in approved.text
+    live = other.post(f"/bank/items/{item_id}", data={"csrf_token": csrf_of(item_page.text), "action": "live", "comment": ""})
+    assert "is now live" in live.text
+    for step in ("in review", "approved", "live"):
+        assert f"<td>{step}</td>" in live.text
+    assert item_id in client.get("/bank/units/5?status=live&type=matching").text
+
+
+def test_only_item_writers_reach_the_bank(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = site.client()
+    sign_in(client, "analyst", "demo-analyst-password")
+    assert client.get("/bank/units/5").status_code == 403
