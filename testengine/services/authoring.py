@@ -31,6 +31,7 @@ from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.storage import bank_items as store
 from testengine.storage.bank_files import item_from_raw
 from testengine.storage.centres import audit
+from testengine.storage.item_decisions import decisions_in_force
 from testengine.storage.item_records import item_to_json
 from testengine.storage.tables import BankItemRecord
 
@@ -204,6 +205,11 @@ def history(engine: Engine, actor: Actor, item_id: str) -> ItemHistory:
     return ItemHistory(versions, trail)
 
 
+def item_fields(item: Item) -> dict[str, Any]:
+    """The item in the file's shape: what the editor starts from."""
+    return item_to_json(item)
+
+
 def version_diff(before: Item, after: Item) -> list[tuple[str, Any, Any]]:
     """The fields that differ between two versions: (field, before, after)."""
     a, b = item_to_json(before), item_to_json(after)
@@ -217,7 +223,7 @@ def _latest(session: Session, item_id: str) -> BankItemRecord:
     return record
 
 
-BROWSE_FILTERS = ("learning_outcome", "criterion", "amplification", "type", "status", "author", "text")
+BROWSE_FILTERS = ("learning_outcome", "criterion", "amplification", "type", "status", "author", "analysts", "text")
 
 
 @dataclass(frozen=True)
@@ -225,11 +231,13 @@ class BankRow:
     item: Item  # the latest version
     live_version: int | None  # the version assembly uses, if any
     created_by: str
+    analysts: str = ""  # the analysts' decision in force on the item (review, retired, key_corrected, cleared)
 
 
 def browse(engine: Engine, actor: Actor, catalogue: Catalogue, unit: int, filters: dict[str, str]) -> list[BankRow]:
     """The unit's items (latest versions), narrowed by the filters; `text` searches the stem,
-    options, premises, rationale and id, ignoring case."""
+    options, premises, rationale and id, ignoring case; `analysts` is the analysts' decision in
+    force ("any" for any decision)."""
     require_writer(actor)
     number = catalogue.unit(unit).number
     latest: dict[str, BankItemRecord] = {}
@@ -239,17 +247,21 @@ def browse(engine: Engine, actor: Actor, catalogue: Catalogue, unit: int, filter
             latest[record.item_id] = record
             if record.status == ItemStatus.LIVE.value:
                 live[record.item_id] = record.version
+        decided = {item_id: d.decision for item_id, d in decisions_in_force(session, number).items()}
     wanted = {k: v.strip() for k, v in filters.items() if k in BROWSE_FILTERS and v and v.strip()}
     rows = []
     for item_id in sorted(latest):
         item = store.item_of(latest[item_id])
         values = {"learning_outcome": str(item.learning_outcome), "criterion": item.criterion, "amplification": item.amplification,
-                  "type": item.type.value, "status": item.status.value, "author": latest[item_id].created_by}
-        if any(values[k] != v for k, v in wanted.items() if k != "text"):
+                  "type": item.type.value, "status": item.status.value, "author": latest[item_id].created_by,
+                  "analysts": decided.get(item_id, "")}
+        if any(values[k] != v for k, v in wanted.items() if k not in ("text", "analysts")):
+            continue
+        if "analysts" in wanted and not (values["analysts"] if wanted["analysts"] == "any" else values["analysts"] == wanted["analysts"]):
             continue
         if "text" in wanted:
             haystack = " ".join([item.id, item.stem, item.rationale, *(c.text for c in item.options + item.premises)]).lower()
             if wanted["text"].lower() not in haystack:
                 continue
-        rows.append(BankRow(item, live.get(item_id), latest[item_id].created_by))
+        rows.append(BankRow(item, live.get(item_id), latest[item_id].created_by, values["analysts"]))
     return rows

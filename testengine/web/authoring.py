@@ -15,15 +15,15 @@ from starlette.routing import Route
 
 from testengine.domain.centres import Actor
 from testengine.domain.items import Item, ItemStatus, ItemType
-from testengine.services import authoring
+from testengine.services import authoring, bank_coverage
 from testengine.services.errors import InvalidInput
 from testengine.services.lint import lint_policy
-from testengine.storage.item_records import item_to_json
 from testengine.web.context import checked_form, context
 from testengine.web.staff import _go, render_staff, staff_page
 
 ROWS = 8  # option rows on the form (the most any type allows)
 PREMISE_ROWS = 6
+DEPTH_SECONDS = 20.0  # the solver's limit for the disjoint-form figure on the coverage page
 
 
 def _unit(request: Request) -> int:
@@ -74,7 +74,7 @@ def form_to_item_data(form: dict[str, Any]) -> dict[str, Any]:
 
 def item_to_form(item: Item) -> dict[str, Any]:
     """An item's values as the editor's fields."""
-    data = item_to_json(item)
+    data = authoring.item_fields(item)
     values: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, (list, dict))}
     for n, option in enumerate(item.options, start=1):
         values[f"option-id-{n}"], values[f"option-text-{n}"] = option.id, option.text
@@ -219,10 +219,22 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
     }, 400 if errors else 200)
 
 
+@staff_page
+async def coverage_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """Live items and marks per AC and point against the blueprint; the disjoint-form figure
+    when asked for (a solver run of at most DEPTH_SECONDS)."""
+    ctx = context(request)
+    unit = _unit(request)
+    depth = DEPTH_SECONDS if request.query_params.get("depth") else None
+    report = await run_in_threadpool(bank_coverage.coverage, ctx.engine, actor, ctx.assembler, unit, depth)
+    return render_staff(request, "authoring/coverage.html", actor, csrf, {"report": report, "depth_seconds": DEPTH_SECONDS})
+
+
 routes = [
     Route("/bank", index),
     Route("/bank/units/{unit:int}", unit_page),
     Route("/bank/units/{unit:int}/new", new_item, methods=["GET", "POST"]),
+    Route("/bank/units/{unit:int}/coverage", coverage_page),
     Route("/bank/check", check, methods=["POST"]),
     Route("/bank/items/{item_id:str}", item_page, methods=["GET", "POST"]),
     Route("/bank/items/{item_id:str}/edit", edit_item, methods=["GET", "POST"]),

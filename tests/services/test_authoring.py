@@ -167,3 +167,16 @@ def test_editing_a_version_candidates_saw_makes_the_next_version_and_keeps_the_o
     assert edited.version == 1 and edited.marks == 3
     with pytest.raises(InvalidInput, match="nothing changed"):
         authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, again.id, {**MATCHING, "marks": 3}, later)
+
+
+def test_the_browser_filters_by_the_analysts_decisions_and_searches_the_text(runtime):
+    from testengine.services.item_review import decide
+
+    decide(runtime.engine, Actor(3, "analyst", Role.ANALYST, None), runtime.catalogue, "U5-0085", "review", "distractor d too weak", NOW)
+    flagged = authoring.browse(runtime.engine, ANNA, runtime.catalogue, 5, {"analysts": "review"})
+    assert [(r.item.id, r.analysts) for r in flagged] == [("U5-0085", "review")]
+    assert [r.item.id for r in authoring.browse(runtime.engine, ANNA, runtime.catalogue, 5, {"analysts": "any"})] == ["U5-0085"]
+    found = authoring.browse(runtime.engine, ANNA, runtime.catalogue, 5, {"text": "ENJOYABLE", "type": "matching"})
+    assert "U5-0085" in [r.item.id for r in found] and all(r.item.type.value == "matching" for r in found)
+    narrowed = authoring.browse(runtime.engine, ANNA, runtime.catalogue, 5, {"criterion": "1.1", "status": "retired"})
+    assert all((r.item.criterion, r.item.status) == ("1.1", ItemStatus.RETIRED) for r in narrowed)

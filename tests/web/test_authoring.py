@@ -88,3 +88,16 @@ def test_only_item_writers_reach_the_bank(site):
     client = site.client()
     sign_in(client, "analyst", "demo-analyst-password")
     assert client.get("/bank/units/5").status_code == 403
+
+
+def test_the_coverage_page_counts_live_items_per_point_and_works_out_disjoint_forms(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = writer(site)
+    page = client.get("/bank/units/5/coverage")
+    assert page.status_code == 200
+    assert "Live items per amplification point" in page.text and "Work out the disjoint-form figure" in page.text
+    bank = site.runtime.catalogue.unit(5).bank
+    live = [i for i in bank.items if i.status.value == "live"]
+    assert f"{len(live)} live items, {sum(i.marks for i in live)} live marks" in page.text
+    depth = client.get("/bank/units/5/coverage?depth=1")
+    assert "forms with no item in common" in depth.text and "proven optimal" in depth.text
