@@ -17,7 +17,7 @@ import click
 from testengine.domain.blueprints import Purpose
 from testengine.domain.centres import Actor, Role
 from testengine.domain.problems import DataError
-from testengine.services import analyst
+from testengine.services import analyst, bank_exchange
 from testengine.services.analysis import analyse_files, analysis_settings, write_analysis
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
@@ -163,18 +163,64 @@ def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
 
 @bank.command("export")
 @click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
-@click.option("--format", "form", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--format", "form", type=click.Choice(["json", "yaml", "qti"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output (required for qti).")
 @click.pass_obj
 @_handles_errors
 def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> None:
-    """Write every item of a unit with all its fields (for review and analysts' tools)."""
-    text = json.dumps(export_bank(_catalogue(settings).unit(unit).bank), indent=2, ensure_ascii=False)
+    """The unit's bank as the database holds it: json (every item with all its fields, the
+    specification), yaml (every version with its status: restores with `bank import --exact`)
+    or qti (an IMS QTI 2.1 content package, a .zip)."""
+    runtime = open_runtime(settings)
+    number = runtime.catalogue.unit(unit).number
+    if form == "qti":
+        if out is None:
+            _fail("error: --format qti writes a zip file: give --out FILE.zip")
+            return
+        out.write_bytes(bank_exchange.export_qti(runtime.engine, runtime.catalogue, number))
+        click.echo(f"wrote {out}", err=True)
+        return
+    if form == "yaml":
+        text = bank_exchange.export_yaml(runtime.engine, runtime.catalogue, number)
+    else:
+        text = json.dumps(export_bank(bank_exchange.current_bank(runtime.engine, runtime.catalogue, number)), indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
+
+
+@bank.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
+@click.option("--exact", is_flag=True, help="Restore a `bank export --format yaml` file: keep ids, versions, statuses.")
+@click.option("--by", default="command line", show_default=True, help="Who is importing, for the review trail.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@_handles_errors
+def bank_import(settings: Settings, path: Path, unit: str, exact: bool, by: str, as_json: bool) -> None:
+    """Land the items of a QTI item file or content package (.xml, .zip), a YAML bank file or a
+    spreadsheet (.xlsx, .csv) as drafts; say, item by item, what could not be mapped."""
+    runtime = open_runtime(settings)
+    number = runtime.catalogue.unit(unit).number
+    report = bank_exchange.import_file(runtime.engine, runtime.catalogue, number, path, by, datetime.now(UTC), exact)
+    _emit(report.as_json(), as_json, _import_text)
+    if report.refused and not report.landed:
+        sys.exit(1)
+
+
+def _import_text(report: dict[str, Any]) -> str:
+    lines = [f"{report['file']}: {len(report['imported'])} item(s) imported into unit {report['unit']}"
+             + (f", {len(report['skipped'])} already there" if report["skipped"] else "")
+             + (f", {len(report['not_mapped'])} not mapped" if report["not_mapped"] else "")]
+    for landed in report["imported"]:
+        lines.append(f"  {landed['source']} -> {landed['item_id']} v{landed['version']}")
+        lines.extend(f"      {note}" for note in landed["notes"])
+    for refused in report["not_mapped"]:
+        lines.append(f"  NOT MAPPED {refused['source']}:")
+        lines.extend(f"      {reason}" for reason in refused["reasons"])
+    return "\n".join(lines)
 
 
 @main.group()

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from testengine.domain.centres import Actor
 from testengine.domain.items import Item, ItemStatus, ItemType
 from testengine.services import authoring, bank_coverage
-from testengine.services.errors import InvalidInput
+from testengine.services.errors import Forbidden, InvalidInput
 from testengine.services.lint import lint_policy
 from testengine.web.context import checked_form, context
 from testengine.web.staff import _go, render_staff, staff_page
@@ -190,6 +190,7 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
     ctx = context(request)
     item_id = request.path_params["item_id"]
     errors: list[str] = []
+    status = 200
     notice = "Saved." if request.query_params.get("saved") else None
     policy = lint_policy(ctx.settings.item_banks)
     if request.method == "POST":
@@ -207,7 +208,9 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
             else:
                 raise InvalidInput([f"unknown action {action!r}"])
         except InvalidInput as invalid:
-            errors = invalid.messages
+            errors, status = invalid.messages, 400
+        except Forbidden as refused:  # e.g. approving one's own item: said on the item's page
+            errors, status = [str(refused)], 403
     history = await run_in_threadpool(authoring.history, ctx.engine, actor, item_id)
     latest = history.latest.item
     previous = history.versions[-2].item if len(history.versions) > 1 else None
@@ -216,7 +219,7 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
         "history": history, "item": latest, "q": preview_of(latest, _scenario(request, latest)), "moves": moves,
         "findings": authoring.lint_findings(ctx.catalogue, policy, latest), "errors": errors, "notice": notice,
         "diff": authoring.version_diff(previous, latest) if previous else [], "previous": previous,
-    }, 400 if errors else 200)
+    }, status)
 
 
 @staff_page

@@ -192,3 +192,22 @@ def test_calibrate_stores_a_run_that_assembly_then_uses(run, tmp_path):
     (reports / "analysis.yaml").write_text("calibration:\n  min_responses: 0\n")
     bad = run("calibrate", "--unit", "5", TESTENGINE_REPORTS=str(reports))
     assert bad.exit_code == 1 and "calibration.min_responses" in bad.output
+
+
+def test_bank_export_and_import_move_items_between_engines_in_yaml_and_qti(run, tmp_path):
+    exported = tmp_path / "unit-5.yaml"
+    assert run("bank", "export", "--unit", "5", "--format", "yaml", "--out", str(exported)).exit_code == 0
+    other = {"TESTENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
+    restored = run("bank", "import", str(exported), "--unit", "5", "--exact", "--json", **other)
+    assert restored.exit_code == 0 and json.loads(restored.output)["imported"] == []  # the same shipped bank: all there
+    package = tmp_path / "unit-5.zip"
+    refused = run("bank", "export", "--unit", "5", "--format", "qti")
+    assert refused.exit_code == 1 and "give --out FILE.zip" in refused.output
+    assert run("bank", "export", "--unit", "5", "--format", "qti", "--out", str(package)).exit_code == 0
+    landed = run("bank", "import", str(package), "--unit", "5", "--by", "cli-test", **other)
+    assert landed.exit_code == 0
+    first = landed.output.splitlines()[0]
+    assert first.startswith(f"{package}: ") and "item(s) imported into unit 5" in first
+    assert "-> U5-" in landed.output
+    missing = run("bank", "import", str(tmp_path / "nothing.zip"), "--unit", "5")
+    assert missing.exit_code == 1 and "no such file" in missing.output
