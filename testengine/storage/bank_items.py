@@ -182,3 +182,16 @@ def unit_records(session: Session, unit: int) -> list[BankItemRecord]:
     return list(session.exec(
         select(BankItemRecord).where(BankItemRecord.unit == unit).order_by(col(BankItemRecord.item_id), col(BankItemRecord.version))
     ))
+
+
+def item_set(session: Session, set_id: str) -> ItemSet | None:
+    record = session.get(BankItemSetRecord, set_id)
+    return ItemSet(record.set_id, record.title, record.scenario, record.unit) if record else None
+
+
+def next_set_id(session: Session, unit: int) -> str:
+    """The unit's next set id: U<unit>-SET-<two digits or more>, one above the highest."""
+    ids = session.exec(select(BankItemSetRecord.set_id).where(BankItemSetRecord.unit == unit)).all()
+    pattern = re.compile(rf"^U{unit}-SET-([0-9]+)$")
+    numbers = [int(m.group(1)) for m in (pattern.match(i) for i in ids) if m]
+    return f"U{unit}-SET-{max(numbers, default=0) + 1:02d}"

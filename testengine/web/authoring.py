@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from testengine.domain.centres import Actor
 from testengine.domain.items import Item, ItemStatus, ItemType
-from testengine.services import authoring, bank_coverage
+from testengine.services import authoring, bank_coverage, item_sets
 from testengine.services.errors import Forbidden, InvalidInput
 from testengine.services.lint import lint_policy
 from testengine.web.context import checked_form, context
@@ -119,7 +119,9 @@ async def unit_page(request: Request, actor: Actor, csrf: str) -> Response:
 async def _editor(request: Request, actor: Actor, csrf: str, unit: int, item: Item | None) -> Response:
     ctx = context(request)
     errors: list[str] = []
-    values: dict[str, Any] = item_to_form(item) if item else {"type": "single", "scoring": "all_or_nothing", "marks": 1}
+    values: dict[str, Any] = item_to_form(item) if item else {
+        "type": "single", "scoring": "all_or_nothing", "marks": 1, "item_set": str(request.query_params.get("item_set") or ""),
+    }
     if request.method == "POST":
         form = await checked_form(request, csrf)
         values = form
@@ -215,8 +217,10 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
     latest = history.latest.item
     previous = history.versions[-2].item if len(history.versions) > 1 else None
     moves = [to.value for (before, to) in authoring.MOVES if before is latest.status]
+    criterion = ctx.catalogue.unit(latest.unit).bank.unit.criterion(latest.criterion)
+    point = criterion.point(latest.amplification) if criterion else None
     return render_staff(request, "authoring/item.html", actor, csrf, {
-        "history": history, "item": latest, "q": preview_of(latest, _scenario(request, latest)), "moves": moves,
+        "history": history, "item": latest, "criterion": criterion, "point": point, "q": preview_of(latest, _scenario(request, latest)), "moves": moves,
         "findings": authoring.lint_findings(ctx.catalogue, policy, latest), "errors": errors, "notice": notice,
         "diff": authoring.version_diff(previous, latest) if previous else [], "previous": previous,
     }, status)
@@ -233,11 +237,57 @@ async def coverage_page(request: Request, actor: Actor, csrf: str) -> Response:
     return render_staff(request, "authoring/coverage.html", actor, csrf, {"report": report, "depth_seconds": DEPTH_SECONDS})
 
 
+@staff_page
+async def sets_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """The unit's item sets; a new one is created here."""
+    ctx = context(request)
+    unit = _unit(request)
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        values = form
+        try:
+            saved = await run_in_threadpool(item_sets.save, ctx.engine, actor, ctx.catalogue, unit, None, str(form.get("title") or ""),
+                                            str(form.get("scenario") or ""), ctx.clock())
+            return _go(f"/bank/sets/{saved.id}?saved=1")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    listed = await run_in_threadpool(item_sets.sets_of, ctx.engine, actor, ctx.catalogue, unit)
+    return render_staff(request, "authoring/sets.html", actor, csrf, {
+        "unit": ctx.catalogue.unit(unit).bank.unit, "sets": listed, "errors": errors, "values": values,
+    }, 400 if errors else 200)
+
+
+@staff_page
+async def set_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """A set's scenario and its items, each shown with it as candidates see them."""
+    ctx = context(request)
+    set_id = request.path_params["set_id"]
+    errors: list[str] = []
+    notice = "Saved." if request.query_params.get("saved") else None
+    shown = await run_in_threadpool(item_sets.view, ctx.engine, actor, set_id)
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        try:
+            await run_in_threadpool(item_sets.save, ctx.engine, actor, ctx.catalogue, shown.item_set.unit, set_id,
+                                    str(form.get("title") or ""), str(form.get("scenario") or ""), ctx.clock())
+            return _go(f"/bank/sets/{set_id}?saved=1")
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    previews = [(item, preview_of(item, shown.item_set.scenario)) for item in shown.items]
+    return render_staff(request, "authoring/set.html", actor, csrf, {
+        "view": shown, "previews": previews, "errors": errors, "notice": notice,
+    }, 400 if errors else 200)
+
+
 routes = [
     Route("/bank", index),
     Route("/bank/units/{unit:int}", unit_page),
     Route("/bank/units/{unit:int}/new", new_item, methods=["GET", "POST"]),
     Route("/bank/units/{unit:int}/coverage", coverage_page),
+    Route("/bank/units/{unit:int}/sets", sets_page, methods=["GET", "POST"]),
+    Route("/bank/sets/{set_id:str}", set_page, methods=["GET", "POST"]),
     Route("/bank/check", check, methods=["POST"]),
     Route("/bank/items/{item_id:str}", item_page, methods=["GET", "POST"]),
     Route("/bank/items/{item_id:str}/edit", edit_item, methods=["GET", "POST"]),

@@ -180,3 +180,25 @@ def test_the_browser_filters_by_the_analysts_decisions_and_searches_the_text(run
     assert "U5-0085" in [r.item.id for r in found] and all(r.item.type.value == "matching" for r in found)
     narrowed = authoring.browse(runtime.engine, ANNA, runtime.catalogue, 5, {"criterion": "1.1", "status": "retired"})
     assert all((r.item.criterion, r.item.status) == ("1.1", ItemStatus.RETIRED) for r in narrowed)
+
+
+def test_item_sets_are_created_edited_with_their_items_and_a_seen_scenario_never_changes(runtime):
+    from testengine.services import item_sets
+
+    scenario = "A hotel group asks guests to rate each stay. " * 8
+    highest = max(int(s.id.rsplit("-", 1)[1]) for s in runtime.catalogue.unit(5).bank.item_sets)
+    made = item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, None, "Hotel guest ratings", scenario, NOW)
+    assert made.id == f"U5-SET-{highest + 1:02d}"
+    member = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, {**MATCHING, "item_set": made.id}, NOW)
+    view = item_sets.view(runtime.engine, ANNA, made.id)
+    assert [i.id for i in view.items] == [member.id] and view.locked == ""
+    item_sets.save(runtime.engine, BEN, runtime.catalogue, 5, made.id, "Hotel guest ratings", scenario + "More detail.", NOW)
+    assert item_sets.view(runtime.engine, ANNA, made.id).item_set.scenario.endswith("More detail.")
+    with pytest.raises(InvalidInput, match="title: give the set a title"):
+        item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, None, " ", scenario, NOW)
+    # The shipped gym set is live: its scenario stays as candidates read it; the title may change.
+    gym = item_sets.view(runtime.engine, ANNA, "U5-SET-01")
+    assert gym.locked.endswith("is live")
+    with pytest.raises(InvalidInput, match="the scenario cannot change: .* is live; write a new set instead"):
+        item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, "U5-SET-01", gym.item_set.title, "Something else.", NOW)
+    item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, "U5-SET-01", "Gym renewals", gym.item_set.scenario, NOW)

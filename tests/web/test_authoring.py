@@ -101,3 +101,20 @@ def test_the_coverage_page_counts_live_items_per_point_and_works_out_disjoint_fo
     assert f"{len(live)} live items, {sum(i.marks for i in live)} live marks" in page.text
     depth = client.get("/bank/units/5/coverage?depth=1")
     assert "forms with no item in common" in depth.text and "proven optimal" in depth.text
+
+
+def test_a_set_page_shows_its_scenario_and_each_item_as_candidates_see_it(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = writer(site)
+    listing = client.get("/bank/units/5/sets")
+    assert listing.status_code == 200 and "U5-SET-01" in listing.text
+    created = client.post("/bank/units/5/sets", data={"csrf_token": csrf_of(listing.text), "title": "Hotel ratings",
+                                                      "scenario": "A hotel group asks guests to rate each stay."}, follow_redirects=True)
+    assert created.status_code == 200 and re.search(r"U5-SET-[0-9]+: Hotel ratings", created.text)
+    gym = client.get("/bank/sets/U5-SET-01")
+    assert "The scenario is fixed" in gym.text and gym.text.count("Read this, then answer the question") >= 2
+    ids = re.findall(r'id="([^"]+)"', gym.text)
+    assert len(ids) == len(set(ids))  # several questions on one page, no id twice
+    assert "/bank/units/5/new?item_set=U5-SET-01" in gym.text
+    new = client.get("/bank/units/5/new?item_set=U5-SET-01")
+    assert 'name="item_set" value="U5-SET-01"' in new.text
