@@ -19,7 +19,7 @@ from testengine.domain.centres import Actor
 from testengine.domain.items import Item
 from testengine.psychometrics.characteristic import empirical_curve
 from testengine.services.analysis import AnalysisSettings
-from testengine.services.catalogue import Catalogue
+from testengine.services.catalogue import Catalogue, current_catalogue
 from testengine.services.errors import NotFound
 from testengine.services.item_review import require_analyst
 from testengine.services.item_statistics import HistoryPoint, UnitStatistics, item_history, unit_statistics
@@ -28,15 +28,17 @@ from testengine.storage.item_decisions import Calibrated, Decision, decision_his
 from testengine.storage.response_data import read_response_data
 from testengine.storage.tables import ResultRecord
 
-_cache: dict[tuple[str, int], tuple[int, UnitStatistics]] = {}
+_cache: dict[tuple[str, int], tuple[tuple[int, int], UnitStatistics]] = {}
 _cache_lock = threading.Lock()
 
 
 def statistics(engine: Engine, actor: Actor, catalogue: Catalogue, settings: AnalysisSettings, unit: int) -> UnitStatistics:
-    """The unit's statistics, computed again only when a sitting has been marked since."""
+    """The unit's statistics, computed again only when a sitting has been marked since or the
+    bank has changed (the item table shows each item's status in the bank now)."""
     require_analyst(actor)
+    catalogue = current_catalogue(engine, catalogue)
     with Session(engine) as session:
-        marker = int(session.exec(select(func.max(ResultRecord.id))).one() or 0)
+        marker = (int(session.exec(select(func.max(ResultRecord.id))).one() or 0), catalogue.unit(unit).bank_revision)
     key = (str(engine.url), unit)
     with _cache_lock:
         cached = _cache.get(key)
@@ -69,6 +71,7 @@ class ItemPage:
 
 
 def item_page(engine: Engine, actor: Actor, catalogue: Catalogue, settings: AnalysisSettings, item_id: str) -> ItemPage:
+    catalogue = current_catalogue(engine, catalogue)
     unit, item = unit_of(catalogue, item_id)
     stats = statistics(engine, actor, catalogue, settings, unit)
     rows = stats.items[stats.items["item_id"] == item_id]

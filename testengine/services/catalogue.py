@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from testengine.domain.banks import Bank, duplicate_id_problems
 from testengine.domain.blueprints import Blueprint, Purpose
 from testengine.domain.problems import DataError, Problem
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
 from testengine.storage.bank_files import read_bank
+from testengine.storage.bank_items import bank_from_database, bank_revision
 from testengine.storage.blueprint_files import blueprint_path, file_digest, read_blueprint
 from testengine.storage.yaml_documents import display_path
 
@@ -108,3 +113,27 @@ def load_catalogue(item_banks: Path, blueprints: Path) -> Catalogue:
     if problems:
         raise DataError(problems)
     return Catalogue(units, practice)
+
+
+_current: dict[tuple[str, int, tuple[int, ...]], Catalogue] = {}
+_current_lock = threading.Lock()
+
+
+def current_catalogue(engine: Engine, catalogue: Catalogue) -> Catalogue:
+    """The catalogue with each unit's bank as the database holds it now (items written, revised
+    or retired in the engine); the same object while no bank has changed."""
+    with Session(engine) as session:
+        revisions = tuple(bank_revision(session, number) for number in sorted(catalogue.units))
+        if not any(revisions):
+            return catalogue
+        key = (str(engine.url), id(catalogue), revisions)
+        with _current_lock:
+            found = _current.get(key)
+        if found is None:
+            units = {number: replace(p, bank=bank_from_database(session, p.bank), bank_revision=r) if r else p
+                     for (number, p), r in zip(sorted(catalogue.units.items()), revisions, strict=True)}
+            practice = {number: replace(p, bank=units[number].bank) for number, p in catalogue.practice.items()}
+            found = Catalogue(units, practice)
+            with _current_lock:
+                _current[key] = found
+        return found

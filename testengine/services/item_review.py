@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from testengine.domain.centres import Actor, Role
-from testengine.services.catalogue import Catalogue
+from testengine.services.catalogue import Catalogue, current_catalogue
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.services.marking import MarkingError, remark_sitting
 from testengine.storage.centres import audit
@@ -33,6 +33,7 @@ def decide(
         raise InvalidInput([f"decision {decision!r}: choose one of {', '.join(DECISIONS)}"])
     if not reason.strip():
         raise InvalidInput([f"say why the item is {DECISIONS[decision]} (it goes on the record)"])
+    catalogue = current_catalogue(engine, catalogue)
     unit, version = _locate(catalogue, item_id)
     with Session(engine) as session, session.begin():
         add_decision(session, unit, item_id, version, decision, reason.strip(), actor.username, now)
@@ -74,6 +75,7 @@ def correct_key(
     require_analyst(actor)
     if not reason.strip():
         raise InvalidInput(["say why the key is corrected (it goes on the record and on each re-mark)"])
+    catalogue = current_catalogue(engine, catalogue)
     unit, _ = _locate(catalogue, item_id)
     with Session(engine) as session:
         sittings = session.exec(

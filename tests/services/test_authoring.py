@@ -202,3 +202,17 @@ def test_item_sets_are_created_edited_with_their_items_and_a_seen_scenario_never
     with pytest.raises(InvalidInput, match="the scenario cannot change: .* is live; write a new set instead"):
         item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, "U5-SET-01", gym.item_set.title, "Something else.", NOW)
     item_sets.save(runtime.engine, ANNA, runtime.catalogue, 5, "U5-SET-01", "Gym renewals", gym.item_set.scenario, NOW)
+
+
+def test_the_analysts_see_items_written_in_the_engine_and_their_status_now(runtime, policy):
+    from testengine.services import analyst
+    from testengine.services.analysis import analysis_settings
+    from testengine.services.item_review import decide
+
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    through_review(runtime, policy, item.id)
+    analyst_actor = Actor(3, "analyst", Role.ANALYST, None)
+    page = analyst.item_page(runtime.engine, analyst_actor, runtime.catalogue, analysis_settings(PROJECT_ROOT / "reports"), item.id)
+    assert (page.unit, page.item.status) == (5, ItemStatus.LIVE)
+    decide(runtime.engine, analyst_actor, runtime.catalogue, item.id, "review", "wording of p2", NOW)
+    assert not assembled_with(runtime, item.id, forms=30)
