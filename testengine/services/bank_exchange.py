@@ -12,6 +12,8 @@ content is refused.
 
 from __future__ import annotations
 
+import re
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +26,9 @@ from sqlmodel import Session
 from testengine.domain.banks import Bank
 from testengine.domain.items import Item, ItemSet, ItemStatus
 from testengine.domain.problems import DataError, Problem
-from testengine.services.authoring import check_draft
+from testengine.domain.centres import Actor
+from testengine.services.authoring import check_draft, require_writer
+from testengine.services.errors import InvalidInput
 from testengine.services.catalogue import Catalogue
 from testengine.storage import bank_items as store
 from testengine.storage.bank_files import item_from_raw
@@ -123,6 +127,25 @@ def import_file(engine: Engine, catalogue: Catalogue, unit: int, path: Path, by:
     if exact:
         raise DataError([Problem(reason="--exact restores this engine's own YAML export only", file=name)])
     _land(engine, catalogue, number, candidates, by, now, report)
+    return report
+
+
+def import_upload(
+    engine: Engine, actor: Actor, catalogue: Catalogue, unit: int, filename: str, data: bytes, now: datetime
+) -> ImportReport:
+    """A file an item writer uploaded, imported as import_file does; what is wrong with the
+    file as a whole comes back as InvalidInput."""
+    by = require_writer(actor)
+    suffix = Path(filename).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).stem)[:80] or "upload"
+    with tempfile.TemporaryDirectory(prefix="testengine-import-") as folder:
+        path = Path(folder) / f"{stem}{suffix}"
+        path.write_bytes(data)
+        try:
+            report = import_file(engine, catalogue, unit, path, by, now)
+        except DataError as exc:
+            raise InvalidInput([f"{filename}: {p.reason}" + (f" (line {p.line})" if p.line else "") for p in exc.problems]) from exc
+    report.file = filename
     return report
 
 

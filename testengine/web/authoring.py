@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from testengine.domain.centres import Actor
 from testengine.domain.items import Item, ItemStatus, ItemType
-from testengine.services import authoring, bank_coverage, item_sets
+from testengine.services import authoring, bank_coverage, bank_exchange, item_sets
 from testengine.services.errors import Forbidden, InvalidInput
 from testengine.services.lint import lint_policy
 from testengine.web.context import checked_form, context
@@ -281,12 +281,65 @@ async def set_page(request: Request, actor: Actor, csrf: str) -> Response:
     }, 400 if errors else 200)
 
 
+MAX_IMPORT_BYTES = 2 * 1024 * 1024 - 64 * 1024  # within the form limit, with room for the other fields
+
+
+@staff_page
+async def import_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """Upload a QTI item or package, a YAML bank file or a spreadsheet: its items land as drafts."""
+    ctx = context(request)
+    unit = _unit(request)
+    authoring.require_writer(actor)
+    errors: list[str] = []
+    report = None
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        upload = form.get("file")
+        try:
+            if upload is None or not hasattr(upload, "read"):
+                raise InvalidInput(["choose a file to import"])
+            try:
+                data = await upload.read(MAX_IMPORT_BYTES + 1)
+            finally:
+                await upload.close()
+            if len(data) > MAX_IMPORT_BYTES:
+                raise InvalidInput([f"the file is larger than {MAX_IMPORT_BYTES // 1024} KB: split it"])
+            report = await run_in_threadpool(bank_exchange.import_upload, ctx.engine, actor, ctx.catalogue, unit,
+                                             str(upload.filename or "upload"), data, ctx.clock())
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    return render_staff(request, "authoring/import.html", actor, csrf, {
+        "unit": ctx.catalogue.unit(unit).bank.unit, "report": report, "errors": errors,
+    }, 400 if errors else 200)
+
+
+@staff_page
+async def export_file(request: Request, actor: Actor, csrf: str) -> Response:
+    """The unit's bank as a YAML export (every version) or a QTI 2.1 content package."""
+    ctx = context(request)
+    unit = _unit(request)
+    authoring.require_writer(actor)
+    kind = request.path_params["kind"]
+    if kind == "yaml":
+        body = (await run_in_threadpool(bank_exchange.export_yaml, ctx.engine, ctx.catalogue, unit)).encode()
+        media = "application/yaml"
+    elif kind == "zip":
+        body = await run_in_threadpool(bank_exchange.export_qti, ctx.engine, ctx.catalogue, unit)
+        media = "application/zip"
+    else:
+        raise HTTPException(404)
+    name = f"unit-{unit}-bank.{kind}" if kind == "yaml" else f"unit-{unit}-qti.zip"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 routes = [
     Route("/bank", index),
     Route("/bank/units/{unit:int}", unit_page),
     Route("/bank/units/{unit:int}/new", new_item, methods=["GET", "POST"]),
     Route("/bank/units/{unit:int}/coverage", coverage_page),
     Route("/bank/units/{unit:int}/sets", sets_page, methods=["GET", "POST"]),
+    Route("/bank/units/{unit:int}/import", import_page, methods=["GET", "POST"]),
+    Route("/bank/units/{unit:int}/export.{kind:str}", export_file),
     Route("/bank/sets/{set_id:str}", set_page, methods=["GET", "POST"]),
     Route("/bank/check", check, methods=["POST"]),
     Route("/bank/items/{item_id:str}", item_page, methods=["GET", "POST"]),

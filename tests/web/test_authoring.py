@@ -118,3 +118,27 @@ def test_a_set_page_shows_its_scenario_and_each_item_as_candidates_see_it(site):
     assert "/bank/units/5/new?item_set=U5-SET-01" in gym.text
     new = client.get("/bank/units/5/new?item_set=U5-SET-01")
     assert 'name="item_set" value="U5-SET-01"' in new.text
+
+
+def test_writers_export_the_bank_and_import_a_package_and_a_spreadsheet_through_the_pages(site):
+    ensure_demo_centre(site.runtime.engine, site.clock())
+    client = writer(site)
+    package = client.get("/bank/units/5/export.zip")
+    assert package.headers["content-type"] == "application/zip" and package.content[:2] == b"PK"
+    exported = client.get("/bank/units/5/export.yaml")
+    assert exported.text.startswith("format: testengine-bank-export/1")
+    page = client.get("/bank/units/5/import")
+    landed = client.post("/bank/units/5/import", data={"csrf_token": csrf_of(page.text)},
+                         files={"file": ("unit-5-qti.zip", package.content, "application/zip")})
+    assert landed.status_code == 200 and "Imported as drafts" in landed.text
+    sheet = ("type,learning_outcome,criterion,amplification,stem,option_a,option_b,option_c,key,marks,expected_seconds,"
+             "facility,angoff,rationale,author\n"
+             "single,1,1.1,customer-experience,Which is the customer experience?,One sale,Every contact,One call,b,1,40,0.7,0.6,"
+             "The customer experience is every contact (b).,Sheet\n"
+             "single,1,1.1,customer-experience,Which?,A,B,C,b,one,40,0.7,0.6,Because.,Sheet\n")
+    mixed = client.post("/bank/units/5/import", data={"csrf_token": csrf_of(page.text)},
+                        files={"file": ("items.csv", sheet.encode(), "text/csv")})
+    assert "1 imported, 1 not mapped" in mixed.text and "column marks: &#39;one&#39; is not a whole number" in mixed.text
+    wrong = client.post("/bank/units/5/import", data={"csrf_token": csrf_of(page.text)},
+                        files={"file": ("notes.txt", b"hello", "text/plain")})
+    assert wrong.status_code == 400 and "notes.txt: cannot import .txt" in wrong.text
