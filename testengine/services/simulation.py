@@ -40,7 +40,8 @@ def simulate_sittings(
     """`candidates` simulated candidates each sit one form of the unit, submitted at `now`."""
     if candidates < 1:
         raise ValueError("simulate at least one candidate")
-    package = assembler.catalogue.unit(unit)
+    with Session(engine) as session:  # the bank as the database holds it, with the calibration in force
+        package = assembler.current(session, assembler.catalogue.unit(unit))
     rng = np.random.default_rng(seed)
     abilities = rng.normal(0.0, 1.0, size=candidates)
     started = now - timedelta(minutes=package.blueprint.duration_minutes)

@@ -216,3 +216,48 @@ def test_the_analysts_see_items_written_in_the_engine_and_their_status_now(runti
     assert (page.unit, page.item.status) == (5, ItemStatus.LIVE)
     decide(runtime.engine, analyst_actor, runtime.catalogue, item.id, "review", "wording of p2", NOW)
     assert not assembled_with(runtime, item.id, forms=30)
+
+
+@pytest.mark.parametrize("start", list(ItemStatus))
+def test_every_move_not_in_the_workflow_is_refused_and_every_one_in_it_is_allowed(runtime, policy, start):
+    """From each status, the moves the workflow lists work (with a comment where one is needed,
+    by another writer where approval needs it) and every other target is refused."""
+    from testengine.storage.bank_items import latest_version, set_status
+
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
+    for target in ItemStatus:
+        with Session(runtime.engine) as session, session.begin():
+            set_status(session, latest_version(session, item.id), start, NOW)
+        allowed = (start, target) in authoring.MOVES
+        if not allowed:
+            with pytest.raises(InvalidInput, match=f"is {start.value}: it can move to"):
+                authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, target, "a reason", NOW)
+            continue
+        if authoring.MOVES[(start, target)]:
+            with pytest.raises(InvalidInput, match="say why in a comment"):
+                authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, target, "", NOW)
+        moved = authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, target, "a reason", NOW)
+        assert moved.status is target
+
+
+def test_forms_and_statistics_keep_to_the_version_candidates_were_shown(runtime, policy):
+    from testengine.services.simulation import simulate_sittings
+    from testengine.storage.response_data import read_response_data
+    from testengine.storage.tables import FormItemRecord, SittingRecord
+
+    shown = runtime.catalogue.unit(5).bank.item("U5-0085")
+    before = simulate_sittings(runtime.engine, runtime.assembler, 5, 40, 3, NOW).sittings
+    changed = {k: v for k, v in item_to_json(shown).items() if k in authoring.FIELDS}
+    changed["stem"] = "Match each guest comment to the quality of experience it describes."
+    authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, "U5-0085", changed, NOW)
+    through_review(runtime, policy, "U5-0085")
+    after = simulate_sittings(runtime.engine, runtime.assembler, 5, 40, 4, NOW + timedelta(hours=1)).sittings
+    with Session(runtime.engine) as session:
+        def versions(sittings):
+            return set(session.exec(
+                select(FormItemRecord.version).join(SittingRecord, SittingRecord.form_id == FormItemRecord.form_id)
+                .where(FormItemRecord.item_id == "U5-0085", SittingRecord.id.in_(sittings))))
+        assert versions(before) == {1} and versions(after) == {2}
+        assert session.get(ItemVersionRecord, ("U5-0085", 2)).content["stem"] == changed["stem"]
+    data = read_response_data(runtime.engine, 5)
+    assert {"U5-0085@v1", "U5-0085@v2"} <= set(data.scores.columns)  # statistics start again for the new version
