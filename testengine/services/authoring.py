@@ -88,6 +88,19 @@ def lint_findings(catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[
     return [(f.severity.value, f.message) for f in item_findings(item, policy, point)]
 
 
+def key_from_text(kind: str, text: str) -> tuple[Any, list[str]]:
+    """The key as writers type it (editor and spreadsheets) in the file's shape: single "b";
+    multiple "a, c"; ordering "c, a, d, b"; matching "p1=a, p2=c"."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if kind == "matching":
+        problems = [] if all("=" in p for p in parts) else [
+            f"key: a matching key pairs each term with an option, e.g. p1=a, p2=c (got {text.strip()!r})"]
+        return {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in parts if "=" in p}, problems
+    if kind in ("multiple", "ordering"):
+        return parts, []
+    return text.strip(), []
+
+
 def parse_item(data: dict[str, Any], item_id: str, version: int, unit: int, status: ItemStatus) -> Item:
     """An item from the authoring form's fields (the YAML file's shape), or InvalidInput naming each field."""
     raw = {name: data[name] for name in FIELDS if name in data}

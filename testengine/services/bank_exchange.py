@@ -27,7 +27,7 @@ from testengine.domain.banks import Bank
 from testengine.domain.items import Item, ItemSet, ItemStatus
 from testengine.domain.problems import DataError, Problem
 from testengine.domain.centres import Actor
-from testengine.services.authoring import check_draft, require_writer
+from testengine.services.authoring import check_draft, key_from_text, require_writer
 from testengine.services.errors import InvalidInput
 from testengine.services.catalogue import Catalogue
 from testengine.storage import bank_items as store
@@ -219,15 +219,8 @@ def _sheet_row(cells: dict[str, str], unit: int) -> tuple[dict[str, Any], list[s
     kind = cells.get("type", "").lower()
     options = [{"id": c.split("_")[1], "text": cells[c]} for c in OPTION_COLUMNS if cells.get(c)]
     premises = [{"id": f"p{c.split('_')[1]}", "text": cells[c]} for c in PREMISE_COLUMNS if cells.get(c)]
-    key_text = cells.get("key", "")
-    key: Any = key_text
-    if kind == "matching":
-        pairs = [p.strip() for p in key_text.split(",") if p.strip()]
-        if any("=" not in p for p in pairs):
-            problems.append(f"column key: a matching key pairs each term with an option, e.g. p1=a, p2=c (got {key_text!r})")
-        key = {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in pairs if "=" in p}
-    elif kind in ("multiple", "ordering"):
-        key = [p.strip() for p in key_text.split(",") if p.strip()]
+    key, key_problems = key_from_text(kind, cells.get("key", ""))
+    problems += [f"column {p}" for p in key_problems]
     raw: dict[str, Any] = {
         "id": f"U{unit}-0000", "version": 1, "unit": unit, "type": kind, "criterion": cells.get("criterion", ""),
         "amplification": cells.get("amplification", ""), "stem": cells.get("stem", ""), "options": options, "premises": premises,

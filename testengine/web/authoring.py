@@ -34,7 +34,8 @@ def _unit(request: Request) -> int:
 
 
 def form_to_item_data(form: dict[str, Any]) -> dict[str, Any]:
-    """The editor's fields in the item file's shape (what authoring.parse_item reads)."""
+    """The editor's fields in the item file's shape (what authoring.parse_item reads);
+    InvalidInput for a key typed in the wrong form."""
 
     def rows(prefix: str, count: int) -> list[dict[str, str]]:
         found = []
@@ -45,13 +46,9 @@ def form_to_item_data(form: dict[str, Any]) -> dict[str, Any]:
         return found
 
     kind = str(form.get("type") or "")
-    key_text = str(form.get("key") or "").strip()
-    key: Any = key_text
-    if kind == ItemType.MATCHING.value:
-        key = dict(part.split("=", 1) if "=" in part else (part, "") for part in (p.strip() for p in key_text.split(",")) if part)
-        key = {k.strip(): v.strip() for k, v in key.items()}
-    elif kind in (ItemType.MULTIPLE.value, ItemType.ORDERING.value):
-        key = [p.strip() for p in key_text.split(",") if p.strip()]
+    key, problems = authoring.key_from_text(kind, str(form.get("key") or ""))
+    if problems:
+        raise InvalidInput(problems)
     data: dict[str, Any] = {
         "type": kind, "stem": str(form.get("stem") or ""), "options": rows("option", ROWS), "premises": rows("premise", PREMISE_ROWS),
         "key": key, "scoring": str(form.get("scoring") or "all_or_nothing"), "author": str(form.get("author") or ""),
