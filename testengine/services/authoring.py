@@ -24,10 +24,11 @@ from sqlmodel import Session
 
 from testengine.domain.banks import bank_problems
 from testengine.domain.centres import Actor, Role
-from testengine.domain.item_writing import LintPolicy, Severity, item_findings
+from testengine.domain.item_writing import LintPolicy, Severity
 from testengine.domain.items import Item, ItemStatus
 from testengine.services.catalogue import Catalogue
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
+from testengine.services.lint import lint_bank
 from testengine.storage import bank_items as store
 from testengine.storage.bank_files import item_from_raw
 from testengine.storage.centres import audit
@@ -81,11 +82,23 @@ def check_draft(session: Session, catalogue: Catalogue, item: Item) -> list[str]
     return [p.reason for p in bank_problems(trial) if p.item_id == item.id]
 
 
-def lint_findings(catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[tuple[str, str]]:
-    """The `bank lint` checks of one item: (severity, message)."""
-    unit = catalogue.unit(item.unit).bank.unit
-    point = next((p.title for c in unit.criteria if c.number == item.criterion for p in c.amplification if p.id == item.amplification), None)
-    return [(f.severity.value, f.message) for f in item_findings(item, policy, point)]
+def lint_findings(session: Session, catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[tuple[str, str]]:
+    """The `bank lint` checks that concern this item, in its unit's bank as the database holds
+    it (so near-duplicate stems among the other items count): (severity, message)."""
+    bank = store.bank_from_database(session, catalogue.unit(item.unit).bank)
+    trial = replace(bank, items=tuple(i for i in bank.items if i.id != item.id) + (item,))
+    found = []
+    for f in lint_bank(trial, policy).findings:
+        if f.item_id == item.id:
+            found.append((f.severity.value, f.message))
+        elif f.rule == "near-duplicate" and f"{item.id}'s" in f.message:  # reported on the other item of the pair
+            found.append((f.severity.value, f"{f.item_id}: {f.message}"))
+    return found
+
+
+def lint_in_bank(engine: Engine, catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        return lint_findings(session, catalogue, policy, item)
 
 
 def key_from_text(kind: str, text: str) -> tuple[Any, list[str]]:
@@ -182,7 +195,7 @@ def move(
         if to is ItemStatus.APPROVED and record.created_by == by:
             raise Forbidden(f"{by} wrote {item_id} v{record.version}: another writer must approve it")
         if to is ItemStatus.LIVE:
-            errors = [m for severity, m in lint_findings(catalogue, policy, item) if severity == Severity.ERROR.value]
+            errors = [m for severity, m in lint_findings(session, catalogue, policy, item) if severity == Severity.ERROR.value]
             if errors:
                 raise InvalidInput([f"the lint checks must pass before going live: {m}" for m in errors])
             for older in store.versions_of(session, item_id):

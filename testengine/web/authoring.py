@@ -166,7 +166,7 @@ async def check(request: Request, actor: Actor, csrf: str) -> Response:
     try:
         item = authoring.parse_item(form_to_item_data(form), str(form.get("item_id") or f"U{unit}-0000"), 1, unit, ItemStatus.DRAFT)
         problems = await run_in_threadpool(_draft_problems, request, item)
-        findings = authoring.lint_findings(ctx.catalogue, lint_policy(ctx.settings.item_banks), item)
+        findings = await run_in_threadpool(authoring.lint_in_bank, ctx.engine, ctx.catalogue, lint_policy(ctx.settings.item_banks), item)
         preview = preview_of(item, _scenario(request, item))
     except InvalidInput as invalid:
         problems = invalid.messages
@@ -218,7 +218,8 @@ async def item_page(request: Request, actor: Actor, csrf: str) -> Response:
     point = criterion.point(latest.amplification) if criterion else None
     return render_staff(request, "authoring/item.html", actor, csrf, {
         "history": history, "item": latest, "criterion": criterion, "point": point, "q": preview_of(latest, _scenario(request, latest)), "moves": moves,
-        "findings": authoring.lint_findings(ctx.catalogue, policy, latest), "errors": errors, "notice": notice,
+        "findings": await run_in_threadpool(authoring.lint_in_bank, ctx.engine, ctx.catalogue, policy, latest), "errors": errors,
+        "notice": notice,
         "diff": authoring.version_diff(previous, latest) if previous else [], "previous": previous,
     }, status)
 

@@ -261,3 +261,14 @@ def test_forms_and_statistics_keep_to_the_version_candidates_were_shown(runtime,
         assert session.get(ItemVersionRecord, ("U5-0085", 2)).content["stem"] == changed["stem"]
     data = read_response_data(runtime.engine, 5)
     assert {"U5-0085@v1", "U5-0085@v2"} <= set(data.scores.columns)  # statistics start again for the new version
+
+
+def test_a_near_duplicate_of_a_bank_item_cannot_go_live_unless_they_are_enemies(runtime, policy):
+    copied = {**MATCHING, "stem": runtime.catalogue.unit(5).bank.item("U5-0085").stem}
+    item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, copied, NOW)
+    authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.IN_REVIEW, "", NOW)
+    authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.APPROVED, "", NOW)
+    with pytest.raises(InvalidInput, match="lint checks must pass before going live: .*U5-0085"):
+        authoring.move(runtime.engine, BEN, runtime.catalogue, policy, item.id, ItemStatus.LIVE, "", NOW)
+    authoring.edit_item(runtime.engine, ANNA, runtime.catalogue, item.id, {**copied, "enemies": ["U5-0085"]}, NOW)
+    through_review(runtime, policy, item.id)
