@@ -76,12 +76,14 @@ def _upsert(dialect: str) -> Any:
     table = ResponseRecord.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     statement = insert(table)
+    # RETURNING says whether the row was written: a row comes back only for an insert or an
+    # update that passed the WHERE (rowcount is not reliable for this on every driver).
     return statement.on_conflict_do_update(
         index_elements=[table.c.sitting_id, table.c.position],
         set_={"response": statement.excluded.response, "sequence": statement.excluded.sequence, "answered_at": statement.excluded.answered_at,
               "seconds": statement.excluded.seconds},
         where=table.c.sequence < statement.excluded.sequence,
-    )
+    ).returning(table.c.sequence)
 
 
 @functools.cache
@@ -97,7 +99,7 @@ def upsert_response(
     (SQLite and PostgreSQL alike); returns the sequence now stored."""
     values = {"sitting_id": sitting_id, "position": position, "response": response, "sequence": sequence, "flagged": False,
               "answered_at": now, "seconds": seconds}
-    if connection.execute(_upsert(connection.dialect.name), values).rowcount:
+    if connection.execute(_upsert(connection.dialect.name), values).first() is not None:
         return sequence
     return int(connection.execute(_stored_sequence(), {"sitting": sitting_id, "position": position}).scalar_one())
 

@@ -49,9 +49,9 @@ class Server:
         )
 
 
-def serve(tmp_path, catalogue, app_seed: int = 3) -> Iterator[Server]:
+def serve(database_url: str, catalogue, app_seed: int = 3) -> Iterator[Server]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'e2e.db'}",
+        database_url=database_url,
         item_banks=PROJECT_ROOT / "item_banks",
         blueprints=PROJECT_ROOT / "blueprints",
         invigilation=PROJECT_ROOT / "invigilation",
@@ -78,8 +78,8 @@ def serve(tmp_path, catalogue, app_seed: int = 3) -> Iterator[Server]:
 
 
 @pytest.fixture
-def server(tmp_path, shipped) -> Iterator[Server]:
-    yield from serve(tmp_path, shipped)
+def server(database_url, shipped) -> Iterator[Server]:
+    yield from serve(database_url, shipped)
 
 
 @pytest.fixture(scope="session")

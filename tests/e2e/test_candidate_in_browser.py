@@ -175,10 +175,10 @@ def every_type_seed(server: Server) -> int:
 
 
 def test_a_unit_4_test_with_every_item_type_can_be_completed_with_the_keyboard_alone(tmp_path, shipped, browser: Browser, page: Page):
-    probe = serve(tmp_path / "probe", shipped)
+    probe = serve(f"sqlite:///{tmp_path / 'probe.db'}", shipped)
     seed = every_type_seed(next(probe))
     probe.close()
-    served = serve(tmp_path / "run", shipped, app_seed=seed)
+    served = serve(f"sqlite:///{tmp_path / 'run.db'}", shipped, app_seed=seed)
     server = next(served)
     try:
         ready = server.session(unit=4)

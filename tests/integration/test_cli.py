@@ -17,8 +17,8 @@ from tests.conftest import SHIPPED_BANKS
 
 
 @pytest.fixture
-def run(tmp_path):
-    env = {"TESTENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+def run(database_url):
+    env = {"TESTENGINE_DATABASE_URL": database_url}
 
     def invoke(*args: str, **extra_env: str):
         return CliRunner().invoke(main, list(args), env={**env, **extra_env}, catch_exceptions=False)
@@ -81,13 +81,13 @@ def test_assemble_refuses_an_unknown_unit_or_candidate_with_a_clear_message(run)
     assert nobody.exit_code == 1 and "no candidate with candidate number 'Z999'" in nobody.output
 
 
-def test_simulate_then_resit_assembly_excludes_what_the_candidate_saw(run, tmp_path):
+def test_simulate_then_resit_assembly_excludes_what_the_candidate_saw(run, database_url):
     result = run("simulate", "--unit", "5", "--candidates", "3", "--seed", "8", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["candidates"] == 3
     assert sum(summary["outcomes"].values()) == 3
-    engine = open_database(f"sqlite:///{tmp_path / 'cli.db'}")
+    engine = open_database(database_url)
     with Session(engine) as session:
         seen = items_seen_by(session, find_candidate(session, "SIM-5-8-0001").id)
     assert len(seen) >= 14
@@ -162,7 +162,7 @@ def test_session_create_prints_the_console_url_logins_and_keycodes(run):
     assert refused.exit_code == 1 and "no centre 'NOPE'" in refused.output
 
 
-def test_the_demo_session_is_made_once_a_day_and_reused(tmp_path):
+def test_the_demo_session_is_made_once_a_day_and_reused(database_url):
     import random
     from datetime import UTC, datetime
 
@@ -170,7 +170,7 @@ def test_the_demo_session_is_made_once_a_day_and_reused(tmp_path):
     from testengine.services.runtime import open_runtime
     from testengine.settings import PROJECT_ROOT, Settings
 
-    settings = Settings(f"sqlite:///{tmp_path / 'd.db'}", PROJECT_ROOT / "item_banks", PROJECT_ROOT / "blueprints", PROJECT_ROOT / "invigilation")
+    settings = Settings(database_url, PROJECT_ROOT / "item_banks", PROJECT_ROOT / "blueprints", PROJECT_ROOT / "invigilation")
     runtime = open_runtime(settings)
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     first = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, now, random.Random(1))
@@ -194,10 +194,10 @@ def test_calibrate_stores_a_run_that_assembly_then_uses(run, tmp_path):
     assert bad.exit_code == 1 and "calibration.min_responses" in bad.output
 
 
-def test_bank_export_and_import_move_items_between_engines_in_yaml_and_qti(run, tmp_path):
+def test_bank_export_and_import_move_items_between_engines_in_yaml_and_qti(run, tmp_path, another_database):
     exported = tmp_path / "unit-5.yaml"
     assert run("bank", "export", "--unit", "5", "--format", "yaml", "--out", str(exported)).exit_code == 0
-    other = {"TESTENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
+    other = {"TESTENGINE_DATABASE_URL": another_database("other")}
     restored = run("bank", "import", str(exported), "--unit", "5", "--exact", "--json", **other)
     assert restored.exit_code == 0 and json.loads(restored.output)["imported"] == []  # the same shipped bank: all there
     package = tmp_path / "unit-5.zip"

@@ -1,10 +1,13 @@
-"""The schema comes from Alembic migrations, matches the tables, and SQLite runs in WAL mode."""
+"""The schema comes from Alembic migrations and matches the tables on SQLite and PostgreSQL;
+SQLite runs in WAL mode with durable commits, PostgreSQL with durable commits."""
 
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from testengine.storage import tables  # noqa: F401
@@ -23,11 +26,22 @@ def test_migrating_twice_changes_nothing(engine):
         assert connection.execute(text("select version_num from alembic_version")).scalar() == "0008"
 
 
-def test_sqlite_runs_in_wal_mode_with_durable_commits_and_foreign_keys(engine):
+def test_sqlite_runs_in_wal_mode_with_durable_commits_and_foreign_keys(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'wal.db'}")
     with engine.connect() as connection:
         assert connection.execute(text("pragma journal_mode")).scalar() == "wal"
         assert connection.execute(text("pragma synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
+
+
+def test_postgresql_commits_are_durable_and_references_are_checked(postgres):
+    engine = open_database(postgres.new_database())
+    with engine.connect() as connection:
+        assert connection.execute(text("show synchronous_commit")).scalar() == "on"
+        with pytest.raises(IntegrityError):
+            connection.execute(text("insert into sittings (candidate_id, unit, status, practice, simulated, created_at)"
+                                    " values (999, 5, 'booked', false, false, now())"))
+    engine.dispose()
 
 
 def test_the_database_folder_is_created_when_missing(tmp_path):
@@ -61,8 +75,9 @@ def test_a_database_with_sittings_from_the_first_schema_upgrades_with_its_data(t
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
 
 
-def test_concurrent_read_then_write_transactions_on_sqlite_never_fail_busy(engine):
-    """Every transaction takes the write lock at BEGIN, so threads queue instead of failing."""
+def test_concurrent_read_then_write_transactions_never_fail(engine):
+    """SQLite: every transaction takes the write lock at BEGIN, so threads queue instead of
+    failing busy. PostgreSQL: row versions let them run side by side."""
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 

@@ -1,4 +1,4 @@
-"""Services on a fresh SQLite database with the shipped banks, blueprints and policy."""
+"""Services on a fresh database (SQLite and PostgreSQL) with the shipped banks, blueprints and policy."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from testengine.settings import PROJECT_ROOT, Settings
 
 
 @pytest.fixture
-def runtime(tmp_path, shipped):
+def runtime(database_url, shipped):
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'services.db'}", item_banks=PROJECT_ROOT / "item_banks",
+        database_url=database_url, item_banks=PROJECT_ROOT / "item_banks",
         blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation",
     )
     opened = open_runtime(settings, shipped)

@@ -32,13 +32,13 @@ GOOD_ROW = ["single", "1", "1.1", "customer-experience", "Which of these best de
             "b", "1", "40", "0.7", "0.6", "The customer experience is the sum of every contact (b).", "Sheet Writer"]
 
 
-def fresh_runtime(tmp_path, shipped, name: str):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / name}", item_banks=PROJECT_ROOT / "item_banks",
+def fresh_runtime(another_database, shipped, name: str):
+    settings = Settings(database_url=another_database(name), item_banks=PROJECT_ROOT / "item_banks",
                         blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation")
     return open_runtime(settings, shipped, NOW)
 
 
-def test_the_yaml_export_restores_every_version_status_and_writer_into_another_engine(runtime, shipped, tmp_path):
+def test_the_yaml_export_restores_every_version_status_and_writer_into_another_engine(runtime, shipped, tmp_path, another_database):
     policy = lint_policy(PROJECT_ROOT / "item_banks")
     item = authoring.create_item(runtime.engine, ANNA, runtime.catalogue, 5, MATCHING, NOW)
     authoring.move(runtime.engine, ANNA, runtime.catalogue, policy, item.id, ItemStatus.IN_REVIEW, "", NOW)
@@ -48,7 +48,7 @@ def test_the_yaml_export_restores_every_version_status_and_writer_into_another_e
     exported = tmp_path / "unit-5.yaml"
     exported.write_text(bank_exchange.export_yaml(runtime.engine, runtime.catalogue, 5), encoding="utf-8")
 
-    other = fresh_runtime(tmp_path, shipped, "other.db")
+    other = fresh_runtime(another_database, shipped, "other")
     report = bank_exchange.import_file(other.engine, other.catalogue, 5, exported, "restorer", NOW, exact=True)
     assert [(x.item_id, x.version) for x in report.landed] == [(item.id, 1), (item.id, 2)]
     assert len(report.skipped) == len(shipped.unit(5).bank.items) and report.refused == []
@@ -113,10 +113,10 @@ def test_unknown_files_and_a_restore_of_something_else_are_refused_with_the_reas
         bank_exchange.import_file(runtime.engine, runtime.catalogue, 5, plain, "importer", NOW, exact=True)
 
 
-def test_a_qti_package_of_the_bank_lands_in_another_engine_as_drafts_with_the_same_content(runtime, shipped, tmp_path):
+def test_a_qti_package_of_the_bank_lands_in_another_engine_as_drafts_with_the_same_content(runtime, shipped, tmp_path, another_database):
     package = tmp_path / "unit-5.zip"
     package.write_bytes(bank_exchange.export_qti(runtime.engine, runtime.catalogue, 5))
-    other = fresh_runtime(tmp_path, shipped, "other.db")
+    other = fresh_runtime(another_database, shipped, "other")
     report = bank_exchange.import_file(other.engine, other.catalogue, 5, package, "importer", NOW)
     bank = shipped.unit(5).bank
     assert len(report.landed) == len(bank.items) and report.refused == []

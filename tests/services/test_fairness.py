@@ -25,7 +25,7 @@ SITTINGS = 800
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory, shipped):
+def planted(module_database, shipped):
     """400 simulated sittings of Unit 5. On the most presented item, candidates who got it right
     are recorded as female 9 times in 10 and those who got it wrong as male 9 times in 10: at
     equal ability it favours the female group. Everyone else is female or male at random.
@@ -34,7 +34,7 @@ def planted(tmp_path_factory, shipped):
     from testengine.settings import Settings
 
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path_factory.mktemp('fairness') / 'fairness.db'}", item_banks=PROJECT_ROOT / "item_banks",
+        database_url=module_database, item_banks=PROJECT_ROOT / "item_banks",
         blueprints=PROJECT_ROOT / "blueprints", invigilation=PROJECT_ROOT / "invigilation",
     )
     runtime = open_runtime(settings, shipped)

@@ -55,11 +55,11 @@ class Simulated:
 
 
 @pytest.fixture(scope="module")
-def unit2(tmp_path_factory, shipped) -> Simulated:
+def unit2(module_database, shipped) -> Simulated:
     """120 simulated sittings of Unit 2 (`testengine simulate`'s service), half marked in October
     and half in November; then one voided, one made practice, one made real (not simulated), and
     one re-marked with a corrected key that turns one of its wrong answers right."""
-    engine = open_database(f"sqlite:///{tmp_path_factory.mktemp('statistics') / 'unit2.db'}")
+    engine = open_database(module_database)
     assembler = Assembler(shipped)
     ids = simulate_sittings(engine, assembler, "2", 60, 7, OCTOBER).sittings
     ids += simulate_sittings(engine, assembler, "2", 60, 8, NOVEMBER).sittings
@@ -182,9 +182,9 @@ def test_the_sqlite_path_reads_exactly_what_the_portable_path_reads(unit2):
 
 
 def test_results_written_otherwise_are_read_the_slow_way_and_give_the_same_frames(tmp_path):
-    """Item scores with their keys in another order, or a score stored as text, are read by the
-    fast path as they are; a field that does not fit (null where true or false belongs) sends
-    its chunk down the portable path rather than being misread."""
+    """SQLite's fast path: item scores with their keys in another order, or a score stored as
+    text, are read as they are; a field that does not fit (null where true or false belongs)
+    sends its chunk down the portable path rather than being misread."""
     unit = make_unit()
     items = [make_item(n, unit.criteria[(n - 1) % 4].number, facility=0.45 + 0.05 * n, angoff=0.4) for n in range(1, 9)]
     catalogue = Catalogue({9: UnitPackage(make_bank(unit, items), make_blueprint(unit, total_marks=6), "digest")})
@@ -273,12 +273,12 @@ def test_on_demand_forms_get_no_alpha_and_the_rasch_reliability_is_given_instead
     )
 
 
-def test_a_fixed_form_gets_alpha_and_sem(tmp_path, settings):
+def test_a_fixed_form_gets_alpha_and_sem(database_url, settings):
     """A unit whose every form holds the whole pool of 8 one-mark items: one fixed form."""
     unit = make_unit()
     items = [make_item(n, unit.criteria[(n - 1) % 4].number, facility=0.45 + 0.05 * n, angoff=0.4) for n in range(1, 9)]
     catalogue = Catalogue({9: UnitPackage(make_bank(unit, items), make_blueprint(unit, total_marks=8), "digest")})
-    engine = open_database(f"sqlite:///{tmp_path / 'fixed.db'}")
+    engine = open_database(database_url)
     simulate_sittings(engine, Assembler(catalogue), 9, 40, 3, NOVEMBER)
     stats = unit_statistics(engine, catalogue, settings, 9, min_form_candidates=30)
     data = read_response_data(engine, 9)
@@ -295,7 +295,7 @@ def test_a_fixed_form_gets_alpha_and_sem(tmp_path, settings):
     assert stats.items["alpha_if_deleted"].notna().all()
 
 
-def test_calibration_recovers_the_generating_difficulties(tmp_path, settings):
+def test_calibration_recovers_the_generating_difficulties(database_url, settings):
     """The simulator answers right with P = 1 / (1 + exp(-(theta + logit(facility)))), a Rasch
     model with b = -logit(facility) (psychometrics.simulation). 60 single-response items with
     facilities spread from 0.15 to 0.90 (b from -2.2 to +1.7 logits), 400 candidates on 15-item
@@ -310,7 +310,7 @@ def test_calibration_recovers_the_generating_difficulties(tmp_path, settings):
         for n, f in enumerate(facilities, start=1)
     ]
     catalogue = Catalogue({9: UnitPackage(make_bank(unit, items), make_blueprint(unit, total_marks=15), "digest")})
-    engine = open_database(f"sqlite:///{tmp_path / 'recovery.db'}")
+    engine = open_database(database_url)
     simulate_sittings(engine, Assembler(catalogue), 9, 400, 11, NOVEMBER)
     table = unit_statistics(engine, catalogue, settings, 9).items
     engine.dispose()
@@ -325,8 +325,8 @@ def test_calibration_recovers_the_generating_difficulties(tmp_path, settings):
     assert abs(b.mean()) < 1e-9  # sum-zero centring
 
 
-def test_the_tables_are_empty_when_nothing_counts(tmp_path, shipped, settings):
-    engine = open_database(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_the_tables_are_empty_when_nothing_counts(database_url, shipped, settings):
+    engine = open_database(database_url)
     stats = unit_statistics(engine, shipped, settings, 2)
     engine.dispose()
     assert stats.counted_sittings == 0 and stats.items.empty and stats.options.empty and stats.forms == ()

@@ -1,4 +1,4 @@
-"""The web app in-process (Starlette's TestClient), on a fresh SQLite database, with a clock and
+"""The web app in-process (Starlette's TestClient), on a fresh database (SQLite and PostgreSQL), with a clock and
 chance the tests control. The deadline sweep is driven by the tests, not a timer."""
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path, shipped) -> Site:
+def site(database_url, shipped) -> Site:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'web.db'}",
+        database_url=database_url,
         item_banks=PROJECT_ROOT / "item_banks",
         blueprints=PROJECT_ROOT / "blueprints",
         invigilation=PROJECT_ROOT / "invigilation",
