@@ -26,7 +26,7 @@ from testengine.services.blueprints import check_blueprint
 from testengine.services.catalogue import Catalogue, UnknownUnit, load_catalogue
 from testengine.services.simulation import simulate_sittings
 from testengine.services.walkthrough import walkthrough
-from testengine.settings import Settings
+from testengine.settings import Settings, signing_keys
 from testengine.services.demo import DEMO_LOGINS, create_ready_session, demo_session_today
 from testengine.services.errors import InvalidInput
 from testengine.services.runtime import open_engine, open_runtime
@@ -419,14 +419,22 @@ def demo(settings: Settings, seed: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Create the demo centre, its logins and today's demo session, and print them.")
 @click.option("--quiet", is_flag=True, help="Log warnings only, no line per request.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (more than one needs PostgreSQL).")
 @click.pass_obj
 @_handles_errors
-def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool) -> None:
-    """Run the web application (one process; SQLite has one writer)."""
+def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, workers: int) -> None:
+    """Run the web application: one process on SQLite (one writer), or several on PostgreSQL."""
     import uvicorn
 
     from testengine.web.app import create_app
 
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        _fail(
+            f"error: --workers {workers} needs PostgreSQL. SQLite has one writer, so the engine serves it from one "
+            "process: run without --workers, or set TESTENGINE_DATABASE_URL to a postgresql+psycopg:// database."
+        )
+        return
     base = f"http://{host}:{port}"
     if demo:
         runtime = open_runtime(settings)
@@ -450,10 +458,18 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool) -> 
     sys.setswitchinterval(0.001)
     # Browsers in an exam room keep their connection between saves: close idle ones after 75 s
     # (as common proxies do), not uvicorn's 5 s, which races with the next save.
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning" if quiet else "info", access_log=not quiet,
-        timeout_keep_alive=75,
-    )
+    options: dict[str, Any] = dict(host=host, port=port, log_level="warning" if quiet else "info", access_log=not quiet,
+                                   timeout_keep_alive=75)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # The parent migrates the database and seeds the banks once; then each worker builds its own
+    # app from the environment. Nothing of a sitting lives in a process: every worker reads the
+    # database, and the deadline sweep, which each worker runs, locks a sitting to submit it.
+    # The signing key too, if none is set: the workers then all read the one it wrote.
+    open_runtime(settings).engine.dispose()
+    signing_keys(settings)
+    uvicorn.run("testengine.web.app:app_from_environ", factory=True, workers=workers, **options)
 
 
 @main.group()

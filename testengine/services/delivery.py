@@ -505,7 +505,8 @@ def finish_test(engine: Engine, who: CandidateSession, now: datetime, client: st
 def submit_if_overdue(engine: Engine, sitting_id: int, now: datetime) -> bool:
     """Submit the sitting if its time has run out (F2); True if this call submitted it."""
     with Session(engine) as session, session.begin():
-        sitting = session.get(SittingRecord, sitting_id)
+        # Locked: with several server processes, each runs the sweep, and one submits.
+        sitting = session.get(SittingRecord, sitting_id, with_for_update=True, populate_existing=True)
         if sitting is None or sitting.status != Status.IN_PROGRESS.value:
             return False
         state = state_of(session, sitting_id)

@@ -44,6 +44,10 @@ def append_event(session: Session, sitting: SittingRecord, event: Event, client:
     console, the deadline sweep); the events remain the record.
     """
     assert sitting.id is not None
+    # One writer per sitting at a time, across server processes: the row lock (PostgreSQL's
+    # SELECT ... FOR UPDATE; SQLite has one writer anyway) makes the log read below the latest,
+    # so the rules are checked against what every other process has written.
+    session.execute(select(SittingRecord.id).where(SittingRecord.id == sitting.id).with_for_update())
     events = load_events(session, sitting.id)
     state = apply(replay(events), event)
     session.add(

@@ -165,3 +165,10 @@ async def _sweep(ctx: AppContext, seconds: float) -> None:
 
 async def home(request: Request) -> Response:
     return render(request, "home.html", {})
+
+
+def app_from_environ() -> Starlette:
+    """The app with the settings of the environment: what each worker process of
+    `testengine serve --workers N` builds (uvicorn imports it by name in every worker)."""
+    return create_app(Settings.from_environ())
+

@@ -735,3 +735,30 @@ def test_a_sign_off_after_lost_answers_records_them(runtime):
     with Session(runtime.engine) as session:
         [audit] = session.exec(select(AuditRecord).where(AuditRecord.action == "session.signed_off")).all()
     assert audit.details["answers_never_saved"] == list(after.lost)
+
+
+def test_sweeps_in_several_server_processes_submit_each_overdue_sitting_exactly_once(runtime):
+    """Each server process runs the deadline sweep; with PostgreSQL several run at once. Four
+    sweeps on four engines (four connection pools, as four processes have) race over eight
+    overdue sittings: each sitting gets one SUBMITTED event and one result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from testengine.storage.database import make_engine
+    from testengine.storage.results import result_history
+
+    room = open_room(runtime, candidates=8)
+    for k in range(8):
+        room.start(k, START)
+    deadline = START + minutes(35)
+    engines = [make_engine(str(runtime.engine.url.render_as_string(hide_password=False))) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            submitted = list(pool.map(lambda e: delivery.submit_overdue(e, deadline), engines))
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert sorted(s for found in submitted for s in found) == sorted(room.sitting_ids)
+    for k in range(8):
+        assert len(room.events(k, Kind.SUBMITTED)) == 1
+        with Session(room.engine) as session:
+            assert len(result_history(session, room.sitting_ids[k])) == 1
