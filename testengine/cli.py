@@ -17,7 +17,7 @@ import click
 from testengine.domain.blueprints import Purpose
 from testengine.domain.centres import Actor, Role
 from testengine.domain.problems import DataError
-from testengine.services import analyst, bank_exchange
+from testengine.services import analyst, backups, bank_exchange
 from testengine.services.analysis import analyse_files, analysis_settings, write_analysis
 from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
@@ -470,6 +470,34 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, wor
     open_runtime(settings).engine.dispose()
     signing_keys(settings)
     uvicorn.run("testengine.web.app:app_from_environ", factory=True, workers=workers, **options)
+
+
+@main.command("backup")
+@click.option("--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The backup file to write (must not exist).")
+@click.pass_obj
+@_handles_errors
+def backup_command(settings: Settings, target: Path) -> None:
+    """Back up the database while the engine runs: SQLite's online backup, or pg_dump."""
+    try:
+        counts = backups.backup(settings.database_url, target)
+    except backups.BackupError as exc:
+        _fail(f"error: {exc}")
+        return
+    click.echo(f"wrote {target}: {counts.total} rows in {len(counts.rows)} tables")
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_handles_errors
+def restore_command(settings: Settings, source: Path) -> None:
+    """Restore a backup into the database of TESTENGINE_DATABASE_URL, which must be empty."""
+    try:
+        counts = backups.restore(source, settings.database_url)
+    except backups.BackupError as exc:
+        _fail(f"error: {exc}")
+        return
+    click.echo(f"restored {source}: {counts.total} rows in {len(counts.rows)} tables")
 
 
 @main.group()

@@ -75,15 +75,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def another_database(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """Makes more fresh databases on the same backend as `database_url` (for a second engine)."""
+def another_database(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Makes more fresh databases on the same backend as `database_url` (for a second engine):
+    migrated like it, or with no tables at all (`empty`)."""
     made: list[str] = []
 
-    def make(name: str) -> str:
+    def make(name: str, empty: bool = False) -> str:
         if database_url.startswith("sqlite"):
             return f"sqlite:///{tmp_path / (name + '.db')}"
         server: PostgresServer = request.getfixturevalue("postgres")
-        made.append(server.new_database())
+        made.append(server.new_database(empty))
         return made[-1]
 
     yield make

@@ -64,11 +64,11 @@ class PostgresServer:
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
-    def new_database(self) -> str:
-        """A fresh database at the newest schema; its URL."""
+    def new_database(self, empty: bool = False) -> str:
+        """A fresh database at the newest schema (or with no tables at all); its URL."""
         name = f"test_{os.getpid()}_{next(self._names)}"
         with self._admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else TEMPLATE}"))
         return self.url(name)
 
     def drop(self, url: str) -> None:
