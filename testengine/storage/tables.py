@@ -367,3 +367,11 @@ class BankRevisionRecord(SQLModel, table=True):
     revision: int = 0
     files_digest: str = Field(max_length=64)
     seeded_at: datetime = _when(nullable=False)
+
+
+class ServerHeartbeatRecord(SQLModel, table=True):
+    """When a server process last showed it was running (one row): a gap is an outage."""
+
+    __tablename__ = "server_heartbeat"
+    id: int = Field(default=1, primary_key=True)
+    at: datetime = _when(nullable=False)

@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from testengine.services.delivery import record_check_ins, save_answers, submit_overdue
+from testengine.services.outages import beat, credit_outage
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
 from testengine.web import analysis, authoring, candidate, console, staff
@@ -109,7 +110,13 @@ def create_app(
         # move it out of the collector's sight, so full collections stay short under load.
         gc.collect()
         gc.freeze()
-        sweeper = asyncio.create_task(_sweep(app.state.ctx, sweep_seconds)) if sweep_seconds > 0 else None
+        sweeper = None
+        if sweep_seconds > 0:
+            # Time no server was running is given back before any deadline is enforced (D7).
+            outage = await run_in_threadpool(credit_outage, engine, clock())
+            if outage is not None:
+                log.warning("no server ran for %d s: added to %d test(s) in progress", outage.seconds, len(outage.sittings))
+            sweeper = asyncio.create_task(_sweep(app.state.ctx, sweep_seconds))
         try:
             yield
         finally:
@@ -152,10 +159,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _sweep(ctx: AppContext, seconds: float) -> None:
-    """Submit sittings whose time is up, whether or not a browser is open (F2)."""
+    """Submit sittings whose time is up, whether or not a browser is open (F2); and show this
+    process is running (the heartbeat that outages are measured by)."""
     while True:
         await asyncio.sleep(seconds)
         try:
+            await run_in_threadpool(beat, ctx.engine, ctx.clock())
             submitted = await run_in_threadpool(submit_overdue, ctx.engine, ctx.clock())
             if submitted:
                 log.info("submitted %d sitting(s) at their deadline", len(submitted))

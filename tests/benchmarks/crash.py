@@ -13,8 +13,9 @@ database, and every sitting's clock must be as it was owed.
    answer are sent again later with a new sequence number, as the player does.
 3. Checks, printed as counts: for every question a candidate's acknowledged saves reached, the
    stored answer is the last acknowledged one or a later one (never older); no sitting was
-   submitted; each sitting's deadline is its start plus its time allowed (the crashes took
-   none of it), and the remaining time the server reports now is that deadline minus now.
+   submitted; each sitting's deadline is its start plus its time allowed plus the time given back
+   for the outages (D7: at least the time the server was away), and the remaining time the
+   server reports now is that deadline minus now.
 Exit status 1 if anything acknowledged was lost or any clock is wrong. Bounded: at most 100
 kills and 300 candidates.
 """
@@ -120,23 +121,30 @@ async def save_loop(candidate: Candidate, sitting: int, ledger: Ledger, stop: as
 
 
 async def rounds(args: argparse.Namespace, server: Server, candidates: list[Candidate], sittings: list[int], ledger: Ledger) -> list[float]:
+    """Returns how long the server was away each time: from SIGKILL until it answered again."""
     rng = random.Random(args.seed)
     restarts = []
     for _ in range(args.kills):
         stop = asyncio.Event()
         loops = [asyncio.create_task(save_loop(c, s, ledger, stop, random.Random(rng.random()))) for c, s in zip(candidates, sittings)]
         await asyncio.sleep(rng.uniform(0.3, 2.5))
+        killed = time.perf_counter()
         server.kill()  # while saves are in flight
         stop.set()
         await asyncio.gather(*loops)
-        restarts.append(server.start())  # the browsers' next requests open new connections
+        server.start()  # the browsers' next requests open new connections
+        restarts.append(time.perf_counter() - killed)
     return restarts
 
 
-def check(engine, sittings: list[int], ledger: Ledger, allowed: dict[int, timedelta], now: datetime) -> tuple[int, int, int]:
-    """Acknowledged answers lost; sittings whose deadline is not start + time allowed (in the log
-    or on the row); sittings submitted."""
+def check(engine, sittings: list[int], ledger: Ledger, allowed: dict[int, timedelta], now: datetime, away: float,
+          kills: int) -> tuple[int, int, int, float]:
+    """Acknowledged answers lost; sittings whose deadline is not start + time allowed + the time
+    given back for outages (in the log or on the row), or that were given back less than the
+    time the server was away (less 0.5 s a kill: the moments between the restarted server
+    giving the time back and answering); sittings submitted; and the seconds given back."""
     lost = wrong = submitted = 0
+    given = 0.0
     with Session(engine) as session:
         stored = {(r.sitting_id, r.position): (r.sequence, r.response) for r in session.exec(
             select(ResponseRecord).where(col(ResponseRecord.sitting_id).in_(sittings)))}
@@ -150,10 +158,13 @@ def check(engine, sittings: list[int], ledger: Ledger, allowed: dict[int, timede
             events = load_events(session, sitting_id)
             state = replay(events)
             submitted += any(e.kind is Kind.SUBMITTED for e in events)
-            expected = state.started_at + allowed[sitting_id] if state.started_at else None
+            given = sum(float(e.data.get("seconds", 0)) for e in events if e.kind is Kind.TIME_ADDED)
+            expected = state.started_at + allowed[sitting_id] + timedelta(seconds=given) if state.started_at else None
             if expected is None or state.deadline(now) != expected or aware(record.deadline) != expected:
                 wrong += 1
-    return lost, wrong, submitted
+            elif given < away - 0.5 * kills:
+                wrong += 1
+    return lost, wrong, submitted, given
 
 
 async def clocks_seen(candidates: list[Candidate], expected: list[datetime]) -> int:
@@ -216,16 +227,18 @@ async def run(args, server: Server, runtime, ready, centre: int, ledger: Ledger)
     allowed = {s: timedelta(minutes=runtime.catalogue.unit(5).blueprint.duration_minutes) for s in sittings}
     began = time.perf_counter()
     restarts = await rounds(args, server, candidates, sittings, ledger)
-    lost, wrong, submitted = check(runtime.engine, sittings, ledger, allowed, datetime.now(UTC))
+    lost, wrong, submitted, given = check(runtime.engine, sittings, ledger, allowed, datetime.now(UTC), sum(restarts), args.kills)
     with Session(runtime.engine) as session:
         deadlines = [replay(load_events(session, s)).deadline(datetime.now(UTC)) for s in sittings]
     wrong_screens = await clocks_seen(candidates, [d for d in deadlines if d is not None])
     for c in candidates:
         await c.client.close()
-    print(f"{args.database}: {args.kills} SIGKILLs in {time.perf_counter() - began:.0f} s, restart {min(restarts):.2f}-{max(restarts):.2f} s")
+    print(f"{args.database}: {args.kills} SIGKILLs in {time.perf_counter() - began:.0f} s; server away {min(restarts):.2f}-{max(restarts):.2f} s "
+          f"each, {sum(restarts):.1f} s in all; time given back to each test {given:.0f} s")
     print(f"saves sent {ledger.sent}, acknowledged {ledger.acked}, not answered (server killed) {ledger.unanswered}")
     print(f"questions with an acknowledged answer: {len(ledger.acknowledged)}; acknowledged answers lost: {lost}")
-    print(f"sittings {len(sittings)}: deadline not start + time allowed {wrong}, remaining time on screen wrong {wrong_screens}, "
+    print(f"sittings {len(sittings)}: clock wrong (deadline, or less given back than the server was away) {wrong}, "
+          f"remaining time on screen wrong {wrong_screens}, "
           f"submitted by mistake {submitted}")
     if lost or wrong or wrong_screens or submitted:
         sys.exit(1)

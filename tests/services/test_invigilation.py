@@ -762,3 +762,28 @@ def test_sweeps_in_several_server_processes_submit_each_overdue_sitting_exactly_
         assert len(room.events(k, Kind.SUBMITTED)) == 1
         with Session(room.engine) as session:
             assert len(result_history(session, room.sitting_ids[k])) == 1
+
+
+def test_time_no_server_was_running_is_given_back_to_running_tests_and_logged(runtime):
+    """D7: candidates 0 and 1 are working, 2 is paused, 3's time was up before the outage; the
+    server stops heartbeating at 09:40 and starts again at 09:42:30."""
+    from testengine.services.outages import beat, credit_outage
+
+    room = open_room(runtime, candidates=4)
+    for k in range(4):
+        room.start(k, START if k != 3 else START - minutes(40))
+    room.act(Action.PAUSE, [2], START + minutes(5), "feeling unwell")
+    assert credit_outage(runtime.engine, START + minutes(6)) is None  # the first start: nothing to measure
+    beat(runtime.engine, START + minutes(10))
+    before = room.clocks(START + minutes(10))
+    outage = credit_outage(runtime.engine, START + minutes(12, 30))
+    assert outage is not None and outage.seconds == 150
+    assert sorted(outage.sittings) == sorted(room.sitting_ids[:2])
+    after = room.clocks(START + minutes(12, 30))
+    assert after[:2] == before[:2]  # the two minutes thirty the server was away cost them nothing
+    assert after[2] == before[2]  # paused: its clock was stopped anyway
+    [incident] = [i for i in room.incidents() if i.category == "technical failure"]
+    assert "150 s" in incident.description and incident.data["sittings"] == sorted(room.sitting_ids[:2])
+    assert [e.reason for e in room.events(0, Kind.TIME_ADDED)] == ["server unavailable from 09:40:00 to 09:42:30 UTC: 150 s added"]
+    # A second process starting now finds a fresh heartbeat: nothing is added twice.
+    assert credit_outage(runtime.engine, START + minutes(12, 31)) is None
