@@ -25,7 +25,7 @@ from testengine.domain.sittings import FINAL, SittingRuleError, Status
 from testengine.services import delivery
 from testengine.services.assembly import AssemblyError
 from testengine.services.delivery import AnswerRefused, AnswerSave, CandidateSession, LoginRefused, NotYours, QuestionView, SittingView
-from testengine.web.context import check_csrf_header, checked_form, client_address, context, is_htmx, render
+from testengine.web.context import check_csrf_header, checked_form, client_address, context, is_htmx, render, small_json
 from testengine.web.cookies import ANONYMOUS, CANDIDATE, DISPLAY
 
 SCHEMES = {"standard": "Standard", "cream": "Cream", "yellow": "Yellow", "lilac": "Lilac", "dark": "High contrast (dark)"}
@@ -291,8 +291,10 @@ async def save_answer(request: Request, who: CandidateSession, csrf: str) -> Res
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
-        body = await request.json()
+        body = await small_json(request)
         position, sequence, response = int(body["position"]), int(body["sequence"]), body.get("response")
+        if not (0 < position < 1000 and 0 <= sequence < 2**31):  # the database's integers
+            raise ValueError("position or sequence out of range")
         seconds = body.get("seconds")
         seconds = int(seconds) if isinstance(seconds, (int, float)) and 0 <= seconds <= 86_400 else None
     except (ValueError, KeyError, TypeError):
@@ -310,7 +312,7 @@ async def flag(request: Request, who: CandidateSession, csrf: str) -> Response:
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
-        body = await request.json()
+        body = await small_json(request)
         position, flagged = int(body["position"]), bool(body["flagged"])
         await run_in_threadpool(delivery.set_flag, ctx.engine, who, position, flagged, ctx.clock())
     except (ValueError, KeyError, TypeError):
@@ -326,7 +328,8 @@ async def clock(request: Request, who: CandidateSession, csrf: str) -> Response:
     the browser's check-in, with the number of answers it still holds unacknowledged."""
     view = await _view(request, who)
     unsent = request.query_params.get("unsent", "0")
-    await context(request).check_ins.note(who.sitting_id, context(request).clock(), int(unsent) if unsent.isdigit() else 0)
+    held = min(int(unsent), 10_000) if unsent.isdigit() else 0  # a browser holds a few; never more than the column takes
+    await context(request).check_ins.note(who.sitting_id, context(request).clock(), held)
     return JSONResponse({"status": view.status.value, "remaining_seconds": view.remaining_seconds, "go": _where(view)})
 
 
@@ -335,7 +338,7 @@ async def focus(request: Request, who: CandidateSession, csrf: str) -> Response:
     check_csrf_header(request, csrf)
     ctx = context(request)
     try:
-        body = await request.json()
+        body = await small_json(request)
         await run_in_threadpool(delivery.record_focus, ctx.engine, who, bool(body.get("lost")), ctx.clock(), client_address(request))
     except (NotYours, ValueError, SittingRuleError):
         pass  # focus reports are best effort; a stale browser's are ignored

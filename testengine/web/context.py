@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,25 @@ async def checked_form(request: Request, expected_csrf: str | None) -> dict[str,
     if not csrf_matches(expected_csrf, str(given) if given else None):
         raise HTTPException(403, "This form has expired or did not come from this site. Go back, reload the page and try again.")
     return {key: form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key) for key in form.keys()}
+
+
+MAX_JSON_BYTES = 64 * 1024  # the player's calls: an answer is a few hundred bytes
+
+
+async def small_json(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
+    """The JSON object a player's call sends: 413 above `limit` bytes (declared or actually sent,
+    so a chunked upload cannot get round it), ValueError if it is not a JSON object."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise HTTPException(413, "That request is too large.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, "That request is too large.")
+    parsed = json.loads(body)
+    if not isinstance(parsed, dict):
+        raise ValueError("the body is not a JSON object")
+    return parsed
 
 
 def check_csrf_header(request: Request, expected_csrf: str | None) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette's TestClient uses (the test extras)
 
 from testengine.domain.centres import Actor, Role
 from testengine.services.delivery import (

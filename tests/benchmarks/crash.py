@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette's TestClient uses (the test extras)
 from sqlmodel import Session, col, select
 
 from testengine.domain.centres import Actor, Role

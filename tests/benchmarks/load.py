@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette's TestClient uses (the test extras)
 
 from testengine.domain.centres import Actor, Role
 from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_demo_centre

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette's TestClient uses (the test extras)
 from click.testing import CliRunner
 
 from testengine.cli import main
