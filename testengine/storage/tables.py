@@ -57,6 +57,11 @@ class StaffRecord(SQLModel, table=True):
     session_version: int = 1
     active: bool = True
     created_at: datetime = _when(nullable=False)
+    # Optional second factor for administrators (RFC 6238 codes): the secret, set up once the
+    # first code is confirmed, and the last 30-second step used, so that no code works twice.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled: bool = False
+    totp_last_step: int | None = None
 
 
 class LoginAttemptRecord(SQLModel, table=True):

@@ -19,6 +19,7 @@ from starlette.responses import Response
 STAFF = ("te_staff", "staff-session", 12 * 3600)
 CANDIDATE = ("te_candidate", "candidate-session", 10 * 3600)
 ANONYMOUS = ("te_anon", "anonymous-csrf", 2 * 3600)
+SECOND_FACTOR = ("te_code", "second-factor", 5 * 60)  # a right password, waiting for its code
 DISPLAY = "te_display"
 
 

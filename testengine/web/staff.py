@@ -19,7 +19,7 @@ from testengine.domain.centres import GENDERS, Actor, Arrangements, Role
 from testengine.services import accounts, centres, console, invigilation
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.web.context import checked_form, client_address, context, is_htmx, render
-from testengine.web.cookies import ANONYMOUS, STAFF
+from testengine.web.cookies import ANONYMOUS, SECOND_FACTOR, STAFF
 
 MAX_CSV_BYTES = 1024 * 1024
 
@@ -80,9 +80,67 @@ async def sign_in(request: Request) -> Response:
     except accounts.SignInRefused as refused:
         values = {"csrf": str(anonymous["csrf"]) if anonymous else "", "error": str(refused), "username": form.get("username", "")}
         return render(request, "staff/sign_in.html", values, 400)
+    if isinstance(signed, accounts.CodeNeeded):
+        response = render(request, "staff/sign_in_code.html", {"csrf": str(anonymous["csrf"]) if anonymous else "", "error": None})
+        ctx.cookies.write(request, response, SECOND_FACTOR, {"id": signed.staff_id, "v": signed.session_version})
+        return response
     response = _go("/staff")
     ctx.cookies.write(request, response, STAFF, {"id": signed.actor.staff_id, "v": signed.session_version})
     return response
+
+
+async def sign_in_code(request: Request) -> Response:
+    """The second step for accounts with a second factor: the code, within 5 minutes of the password."""
+    ctx = context(request)
+    anonymous = ctx.cookies.read(request, ANONYMOUS)
+    form = await checked_form(request, str(anonymous["csrf"]) if anonymous else None)
+    pending = ctx.cookies.read(request, SECOND_FACTOR)
+    if pending is None:
+        return _go("/staff/sign-in")
+    waiting = accounts.CodeNeeded(int(pending["id"]), int(pending["v"]))
+    try:
+        signed = await run_in_threadpool(accounts.sign_in_with_code, ctx.engine, waiting, str(form.get("code") or ""), ctx.clock(),
+                                         client_address(request))
+    except accounts.SignInRefused as refused:
+        values = {"csrf": str(anonymous["csrf"]) if anonymous else "", "error": str(refused)}
+        return render(request, "staff/sign_in_code.html", values, 400)
+    response = _go("/staff")
+    ctx.cookies.clear(response, SECOND_FACTOR)
+    ctx.cookies.write(request, response, STAFF, {"id": signed.actor.staff_id, "v": signed.session_version})
+    return response
+
+
+@staff_page
+async def security(request: Request, actor: Actor, csrf: str) -> Response:
+    """An administrator's second factor: set it up with an authenticator app, or turn it off."""
+    ctx = context(request)
+    if actor.role is not Role.CENTRE_ADMIN:
+        raise Forbidden("the second factor is for administrators' accounts")
+    errors: list[str] = []
+    uri = None
+    notice = None
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        action = str(form.get("action") or "")
+        code = str(form.get("code") or "")
+        try:
+            if action == "start":
+                uri = await run_in_threadpool(accounts.start_second_factor, ctx.engine, actor, ctx.clock())
+            elif action == "confirm":
+                await run_in_threadpool(accounts.confirm_second_factor, ctx.engine, actor, code, ctx.clock())
+                notice = "The second factor is on: signing in now asks for a code."
+            elif action == "off":
+                await run_in_threadpool(accounts.turn_off_second_factor, ctx.engine, actor, code, ctx.clock())
+                notice = "The second factor is off."
+            else:
+                raise InvalidInput([f"unknown action {action!r}"])
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    enabled = await run_in_threadpool(accounts.second_factor_on, ctx.engine, actor)
+    secret = uri.split("secret=")[1].split("&")[0] if uri else None
+    return render_staff(request, "staff/security.html", actor, csrf, {
+        "enabled": enabled, "uri": uri, "secret": secret, "errors": errors, "notice": notice,
+    }, 400 if errors else 200)
 
 
 async def sign_out(request: Request) -> Response:
@@ -317,7 +375,9 @@ async def session_document(request: Request, actor: Actor, csrf: str) -> Respons
 
 routes = [
     Route("/staff/sign-in", sign_in, methods=["GET", "POST"]),
+    Route("/staff/sign-in/code", sign_in_code, methods=["POST"]),
     Route("/staff/sign-out", sign_out, methods=["POST"]),
+    Route("/staff/security", security, methods=["GET", "POST"]),
     Route("/staff", dashboard, methods=["GET", "POST"]),
     Route("/staff/candidates", candidates, methods=["GET", "POST"]),
     Route("/staff/candidates/import", import_candidates, methods=["POST"]),

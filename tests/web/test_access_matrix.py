@@ -26,6 +26,7 @@ ANY_STAFF = {ADMIN, INVIGILATOR, WRITER, ANALYST}
 STAFF_PAGES: dict[str, tuple[set[Role], bool]] = {
     "/staff": (ANY_STAFF, False),
     "/staff/candidates": ({ADMIN}, False),
+    "/staff/security": ({ADMIN}, False),
     "/staff/candidates/{candidate_id}": ({ADMIN}, True),
     "/staff/sessions": (CENTRE_STAFF, False),
     "/staff/sessions/{session_id}": (CENTRE_STAFF, True),
@@ -61,7 +62,7 @@ CANDIDATE_API = ("/candidate/clock",)  # the player's calls answer 401, not a pa
 OPEN_PAGES = ("/", "/candidate", "/staff/sign-in")
 # Routes that only take POST (forms and the player's calls), covered by the tampering tests.
 POST_ONLY = {"/candidate/cancel", "/candidate/pin", "/candidate/start", "/candidate/answers", "/candidate/flag",
-             "/candidate/focus", "/candidate/break", "/candidate/display", "/bank/check", "/staff/sign-out",
+             "/candidate/focus", "/candidate/break", "/candidate/display", "/bank/check", "/staff/sign-out", "/staff/sign-in/code",
              "/staff/candidates/import"}
 
 STAFF = {  # username -> (role, centre): "own" is DEMO01 (invigilators: assigned to the session), "other" is C2
