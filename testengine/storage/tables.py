@@ -380,3 +380,18 @@ class ServerHeartbeatRecord(SQLModel, table=True):
     __tablename__ = "server_heartbeat"
     id: int = Field(default=1, primary_key=True)
     at: datetime = _when(nullable=False)
+
+
+class ApiTokenRecord(SQLModel, table=True):
+    """A centre's token for the JSON API (its management information system). Only a hash of
+    the token is kept; the token is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    centre_id: int = Field(foreign_key="centres.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=12)  # the first characters, to tell tokens apart
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _when(nullable=False)
+    revoked_at: datetime | None = _when(nullable=True)

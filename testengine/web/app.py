@@ -29,7 +29,7 @@ from testengine.services.delivery import record_check_ins, save_answers, submit_
 from testengine.services.outages import beat, credit_outage
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
-from testengine.web import analysis, authoring, candidate, console, staff
+from testengine.web import analysis, api, authoring, candidate, console, staff
 from testengine.web.answer_queue import AnswerQueue
 from testengine.web.check_ins import CheckIns
 from testengine.web.context import AppContext, render
@@ -131,6 +131,7 @@ def create_app(
         Route("/", home),
         *candidate.routes,
         *analysis.routes,
+        *api.routes,
         *authoring.routes,
         *console.routes,  # before the staff routes, whose /staff/sessions/{id}/{document} would take them
         *staff.routes,
@@ -152,10 +153,14 @@ TITLES = {400: "Something was wrong with that request", 403: "Not allowed", 404:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if exc.detail and exc.detail != TITLES.get(exc.status_code) else "Go back and try again."
-    if request.url.path.startswith(("/candidate/answers", "/candidate/flag", "/candidate/focus", "/candidate/clock")):
-        return JSONResponse({"message": message}, status_code=exc.status_code)
-    title = TITLES.get(exc.status_code, "Something went wrong")
-    return render(request, "error.html", {"title": title, "message": message, "csrf": ""}, exc.status_code)
+    if request.url.path.startswith(("/candidate/answers", "/candidate/flag", "/candidate/focus", "/candidate/clock", "/api/")):
+        response: Response = JSONResponse({"message": message, "errors": []}, status_code=exc.status_code)
+    else:
+        title = TITLES.get(exc.status_code, "Something went wrong")
+        response = render(request, "error.html", {"title": title, "message": message, "csrf": ""}, exc.status_code)
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405 (RFC 9110)
+        response.headers[name] = value
+    return response
 
 
 async def _sweep(ctx: AppContext, seconds: float) -> None:

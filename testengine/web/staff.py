@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from testengine.domain.centres import GENDERS, Actor, Arrangements, Role
-from testengine.services import accounts, centres, console, invigilation
+from testengine.services import accounts, api_tokens, centres, console, invigilation
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.web.context import checked_form, client_address, context, is_htmx, render
 from testengine.web.cookies import ANONYMOUS, SECOND_FACTOR, STAFF
@@ -373,11 +373,35 @@ async def session_document(request: Request, actor: Actor, csrf: str) -> Respons
     return render_staff(request, f"staff/{document}.html", actor, csrf, {"view": view, "printed_at": ctx.clock()})
 
 
+@staff_page
+async def api_tokens_page(request: Request, actor: Actor, csrf: str) -> Response:
+    """The centre's tokens for the JSON API: make one (shown once), see them, revoke one."""
+    ctx = context(request)
+    errors: list[str] = []
+    made = None
+    if request.method == "POST":
+        form = await checked_form(request, csrf)
+        try:
+            if form.get("action") == "revoke":
+                token_id = str(form.get("token_id") or "")
+                if not token_id.isdigit():
+                    raise InvalidInput(["choose the token to revoke"])
+                await run_in_threadpool(api_tokens.revoke_token, ctx.engine, actor, int(token_id), ctx.clock())
+            else:
+                made = await run_in_threadpool(api_tokens.create_token, ctx.engine, actor, str(form.get("name") or ""), ctx.clock())
+        except InvalidInput as invalid:
+            errors = invalid.messages
+    listed = await run_in_threadpool(api_tokens.list_tokens, ctx.engine, actor)
+    return render_staff(request, "staff/api_tokens.html", actor, csrf, {"tokens": listed, "made": made, "errors": errors},
+                        400 if errors else 200)
+
+
 routes = [
     Route("/staff/sign-in", sign_in, methods=["GET", "POST"]),
     Route("/staff/sign-in/code", sign_in_code, methods=["POST"]),
     Route("/staff/sign-out", sign_out, methods=["POST"]),
     Route("/staff/security", security, methods=["GET", "POST"]),
+    Route("/staff/api-tokens", api_tokens_page, methods=["GET", "POST"]),
     Route("/staff", dashboard, methods=["GET", "POST"]),
     Route("/staff/candidates", candidates, methods=["GET", "POST"]),
     Route("/staff/candidates/import", import_candidates, methods=["POST"]),

@@ -27,6 +27,7 @@ STAFF_PAGES: dict[str, tuple[set[Role], bool]] = {
     "/staff": (ANY_STAFF, False),
     "/staff/candidates": ({ADMIN}, False),
     "/staff/security": ({ADMIN}, False),
+    "/staff/api-tokens": ({ADMIN}, False),
     "/staff/candidates/{candidate_id}": ({ADMIN}, True),
     "/staff/sessions": (CENTRE_STAFF, False),
     "/staff/sessions/{session_id}": (CENTRE_STAFF, True),
@@ -59,7 +60,9 @@ STAFF_PAGES: dict[str, tuple[set[Role], bool]] = {
 CANDIDATE_PAGES = ("/candidate/confirm", "/candidate/declaration", "/candidate/instructions", "/candidate/wait",
                    "/candidate/question/1", "/candidate/review", "/candidate/finish", "/candidate/paused", "/candidate/result")
 CANDIDATE_API = ("/candidate/clock",)  # the player's calls answer 401, not a page
-OPEN_PAGES = ("/", "/candidate", "/staff/sign-in")
+OPEN_PAGES = ("/", "/candidate", "/staff/sign-in", "/api/v1/openapi.json")
+# The JSON API answers by token, not by cookie: tests/web/test_api.py.
+API = ("/api/v1/candidates", "/api/v1/candidates/1", "/api/v1/sessions", "/api/v1/sessions/1/bookings", "/api/v1/sessions/1/results")
 # Routes that only take POST (forms and the player's calls), covered by the tampering tests.
 POST_ONLY = {"/candidate/cancel", "/candidate/pin", "/candidate/start", "/candidate/answers", "/candidate/flag",
              "/candidate/focus", "/candidate/break", "/candidate/display", "/bank/check", "/staff/sign-out", "/staff/sign-in/code",
@@ -77,7 +80,7 @@ PASSWORD = {"admin": "demo-admin-password", "assigned": "assigned-invigilator-pa
 def test_the_matrix_names_every_route_of_the_app(site):
     client = site.client()
     sample = {"session_id": 1, "sitting_id": 1, "candidate_id": 1}
-    concrete = [p.format(**sample) for p in [*STAFF_PAGES, *CANDIDATE_PAGES, *CANDIDATE_API, *OPEN_PAGES, *POST_ONLY]]
+    concrete = [p.format(**sample) for p in [*STAFF_PAGES, *CANDIDATE_PAGES, *CANDIDATE_API, *OPEN_PAGES, *POST_ONLY, *API]]
     routes = [r for r in client.app.routes if isinstance(r, Route)]
     missing = sorted(r.path for r in routes if not any(r.path_regex.match(path) for path in concrete))
     assert missing == [], f"routes with no row in the access matrix: {missing}"
