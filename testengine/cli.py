@@ -469,7 +469,9 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, wor
     # The signing key too, if none is set: the workers then all read the one it wrote.
     open_runtime(settings).engine.dispose()
     signing_keys(settings)
-    uvicorn.run("testengine.web.app:app_from_environ", factory=True, workers=workers, **options)
+    # A worker whose loop is busy for a few seconds on a loaded machine is not dead: uvicorn's
+    # default 5 s health check would kill it mid-request.
+    uvicorn.run("testengine.web.app:app_from_environ", factory=True, workers=workers, timeout_worker_healthcheck=30, **options)
 
 
 @main.command("backup")
