@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -36,12 +38,16 @@ def keep_versions(session: Session, items: Iterable[Item], now: datetime, scenar
         digest = content_digest(data)
         record = stored.get(item.ref)
         if record is None:
-            session.add(
-                ItemVersionRecord(
-                    item_id=item.id, version=item.version, unit=item.unit, digest=digest, content=data, stored_at=now
-                )
-            )
-        elif record.digest != digest:
+            # Another server process may be storing the same version for another candidate at
+            # this moment: insert unless it is there, then compare with what is there.
+            table = ItemVersionRecord.__table__  # type: ignore[attr-defined]
+            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+            session.execute(insert(table).values(
+                item_id=item.id, version=item.version, unit=item.unit, digest=digest, content=data, stored_at=now,
+            ).on_conflict_do_nothing(index_elements=[table.c.item_id, table.c.version]))
+            record = session.get(ItemVersionRecord, item.ref, populate_existing=True)
+            assert record is not None
+        if record.digest != digest:
             problems.append(
                 Problem.at(
                     item.source,

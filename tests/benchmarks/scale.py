@@ -187,7 +187,7 @@ def run_config(config: str, args: argparse.Namespace, folder: Path, postgres) ->
         asyncio.run(_engine_phases(args, base, keycodes, sessions, runtime, centre, figures))
     finally:
         stop(engine_server)
-    targets = _bare_targets(runtime, keycodes[:CLIENTS])
+    targets = _bare_targets(runtime, keycodes)
     runtime.engine.dispose()
     bare_port = free_port()
     bare = serve([sys.executable, "-m", "uvicorn", "--factory", "tests.benchmarks.bare_app:app", "--host", "127.0.0.1",
@@ -213,11 +213,16 @@ def wait_ready_bare(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _bare_targets(runtime, keycodes: list[str]) -> list[tuple[int, int, object]]:
+    """Sittings with a form (a candidate whose start failed has none), and an answer to write."""
     found = []
     for keycode in keycodes:
         sitting = sitting_of(runtime.engine, keycode)
+        if sitting.form_id is None:
+            continue
         position, response = answers_for(runtime.engine, keycode)[0]
         found.append((int(sitting.id), position, response))
+        if len(found) == CLIENTS:
+            break
     return found
 
 
@@ -241,6 +246,16 @@ async def _engine_phases(args, base: str, keycodes: list[str], sessions: list[in
         await asyncio.gather(*(c.client.close() for c in candidates))
 
 
+HEADER = (f"{'config':<16}{'start p50':>10}{'start p99':>10}{'saves/s':>9}{'save p50':>9}{'save p99':>9}{'errors':>7}"
+          f"{'engine max/s':>13}{'bare max/s':>11}{'ratio':>7}")
+
+
+def row(f: Figures) -> str:
+    ratio = f.engine_saturated / f.bare_saturated if f.bare_saturated else float("nan")
+    return (f"{f.config:<16}{f.start_p50:>8.0f}ms{f.start_p99:>8.0f}ms{f.steady_rate:>9.0f}{f.steady_p50:>7.1f}ms{f.steady_p99:>7.1f}ms"
+            f"{f.steady_errors + f.start_errors:>7}{f.engine_saturated:>13.0f}{f.bare_saturated:>11.0f}{ratio:>7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=1000)
@@ -261,19 +276,15 @@ def main() -> None:
                 from tests.databases import PostgresServer
 
                 postgres = PostgresServer(fsync=True)
+            print(HEADER, flush=True)
             for config in configs:
-                print(f"{config}: running ...", flush=True)
                 results.append(run_config(config, args, Path(folder), postgres))
+                print(row(results[-1]), flush=True)
         finally:
             if postgres is not None:
                 postgres.stop()
-    print(f"\n{args.candidates} candidates; steady load at a mean think time of {args.think:g} s; {CLIENTS} clients to saturate")
-    print(f"{'config':<16}{'start p50':>10}{'start p99':>10}{'saves/s':>9}{'save p50':>9}{'save p99':>9}{'errors':>7}"
-          f"{'engine max/s':>13}{'bare max/s':>11}{'ratio':>7}")
-    for f in results:
-        ratio = f.engine_saturated / f.bare_saturated if f.bare_saturated else float("nan")
-        print(f"{f.config:<16}{f.start_p50:>8.0f}ms{f.start_p99:>8.0f}ms{f.steady_rate:>9.0f}{f.steady_p50:>7.1f}ms{f.steady_p99:>7.1f}ms"
-              f"{f.steady_errors + f.start_errors:>7}{f.engine_saturated:>13.0f}{f.bare_saturated:>11.0f}{ratio:>7.2f}")
+    print(f"{args.candidates} candidates; starts within {min(args.start_window, 60.0):g} s; steady load at a mean think time of "
+          f"{args.think:g} s for {args.seconds:g} s; {CLIENTS} clients to saturate for {args.saturate:g} s")
 
 
 if __name__ == "__main__":

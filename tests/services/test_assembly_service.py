@@ -87,3 +87,41 @@ def test_an_item_changed_without_a_new_version_is_refused(engine, small_assemble
             seeds_tried += 1
             assemble_form(engine, changed, 9, seed, NOW)
     assert seeds_tried < 50
+
+
+def test_two_processes_freezing_the_same_new_item_version_at_once_both_succeed(runtime):
+    """With several server processes, two candidates' forms may put an item version on a form
+    for the first time in the same instant; both transactions must succeed and store it once."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from testengine.storage.database import make_engine
+    from testengine.storage.item_versions import keep_versions
+    from testengine.storage.tables import ItemVersionRecord
+
+    item = runtime.catalogue.unit(5).bank.items[0]
+    url = runtime.engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(4)]
+    gate = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def freeze(engine) -> None:
+        try:
+            with Session(engine) as session, session.begin():
+                gate.wait(timeout=10)
+                keep_versions(session, [item], datetime(2026, 11, 23, tzinfo=UTC))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=freeze, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for engine in engines:
+        engine.dispose()
+    assert failures == []
+    with Session(runtime.engine) as session:
+        assert len(session.exec(select(ItemVersionRecord).where(ItemVersionRecord.item_id == item.id)).all()) == 1
