@@ -25,7 +25,7 @@ from testengine.services.item_review import require_analyst
 from testengine.services.item_statistics import HistoryPoint, UnitStatistics, item_history, unit_statistics
 from testengine.storage.centres import audit
 from testengine.storage.item_decisions import Calibrated, Decision, decision_history, save_calibration
-from testengine.storage.response_data import read_response_data
+from testengine.storage.response_data import full_marks, read_response_data
 from testengine.storage.tables import ResultRecord
 
 _cache: dict[tuple[str, int], tuple[tuple[int, int], UnitStatistics]] = {}
@@ -95,9 +95,7 @@ def _curve(engine: Engine, stats: UnitStatistics, unit: int, column: str) -> lis
     if column not in data.scores.columns:
         return []
     difficulties = stats.items.set_index("item")["b"].reindex(data.scores.columns).to_numpy(dtype=np.float64)
-    scores = (data.scores.to_numpy(dtype=np.float64) / data.max_marks.to_numpy(dtype=np.float64)[None, :])
-    binary = np.where(np.isnan(scores), np.nan, (scores >= 1.0).astype(np.float64))
-    return empirical_curve(binary, difficulties, list(data.scores.columns).index(column))
+    return empirical_curve(full_marks(data.scores, data.max_marks), difficulties, list(data.scores.columns).index(column))
 
 
 def calibrate(engine: Engine, actor: Actor, catalogue: Catalogue, settings: AnalysisSettings, unit: int, now: datetime) -> tuple[int, int]:

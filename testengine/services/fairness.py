@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -24,7 +23,7 @@ from testengine.services.catalogue import Catalogue
 from testengine.services.errors import InvalidInput
 from testengine.services.item_review import require_analyst
 from testengine.storage.centres import candidate_groups
-from testengine.storage.response_data import ResponseData, read_response_data
+from testengine.storage.response_data import ResponseData, full_marks, read_response_data
 
 GROUPINGS = {"gender": "gender, as the centre recorded it", "centre": "centre"}
 NOT_RECORDED = "not recorded"
@@ -77,7 +76,8 @@ def unit_dif(
         raise InvalidInput([f"no counted sitting of unit {package.number} is in the {by} group {name!r} (groups: {found})" for name in missing])
     dif = settings.dif
     table = mantel_haenszel_dif(
-        _full_marks(data), labels, reference, focal, min_reference=dif.min_reference, min_focal=dif.min_focal,
+        pd.DataFrame(full_marks(data.scores, data.max_marks), index=data.scores.index, columns=data.scores.columns), labels,
+        reference, focal, min_reference=dif.min_reference, min_focal=dif.min_focal,
         significance=dif.significance, critical_z=dif.critical_z,
     )
     meta = data.items.reindex(table["item"].tolist())
@@ -118,10 +118,3 @@ def _labels(engine: Engine, data: ResponseData, by: str) -> list[str]:
 def _counts(labels: list[str]) -> dict[str, int]:
     counted = pd.Series(labels, dtype=object).value_counts(sort=True)
     return {str(label): int(n) for label, n in counted.items()}
-
-
-def _full_marks(data: ResponseData) -> pd.DataFrame:
-    values = data.scores.to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        right = values >= data.max_marks.to_numpy(dtype=np.float64)[None, :]
-    return pd.DataFrame(np.where(np.isnan(values), np.nan, right.astype(np.float64)), index=data.scores.index, columns=data.scores.columns)

@@ -26,7 +26,7 @@ from testengine.psychometrics.item_flags import flag_items
 from testengine.psychometrics.rasch import RaschCalibration, calibrate
 from testengine.services.analysis import AnalysisSettings
 from testengine.services.catalogue import Catalogue
-from testengine.storage.response_data import ResponseData, read_response_data
+from testengine.storage.response_data import ResponseData, full_marks, read_response_data
 from testengine.storage.response_times import median_seconds
 
 ITEM_TABLE_COLUMNS = (
@@ -213,11 +213,7 @@ def _with_versions(options: pd.DataFrame, data: ResponseData) -> pd.DataFrame:
 def _calibrate(scores: pd.DataFrame, max_marks: pd.Series) -> tuple[RaschCalibration, float]:
     """Rasch on full marks (1) versus anything less (0); NaN stays not presented."""
     started = time.perf_counter()
-    values = scores.to_numpy()
-    with np.errstate(invalid="ignore"):
-        right = values >= max_marks.to_numpy()[None, :]
-    # calibrate() walks candidates row by row: give it rows in contiguous memory.
-    binary = np.ascontiguousarray(np.where(np.isnan(values), np.nan, right.astype(np.float64)))
+    binary = full_marks(scores, max_marks)  # rows contiguous: calibrate() walks candidates row by row
     if not binary.size:  # calibrate() needs at least one response
         nothing = np.zeros(0)
         empty = RaschCalibration(

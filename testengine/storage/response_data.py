@@ -45,6 +45,16 @@ EXCLUDED_STATUSES = ("voided", "absent", "abandoned")
 BLANK = ""  # in `choices`: a presented single-response item left blank
 
 
+def full_marks(scores: pd.DataFrame, max_marks: pd.Series) -> np.ndarray:
+    """1 where a sitting gained all of an item version's marks, 0 where less, NaN where the item
+    was not presented: the scoring Rasch calibration and DIF use. Candidates x items, rows in
+    contiguous memory."""
+    values = scores.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        right = values >= max_marks.to_numpy(dtype=np.float64)[None, :]
+    return np.ascontiguousarray(np.where(np.isnan(values), np.nan, right.astype(np.float64)))
+
+
 def column_key(item_id: str, version: int) -> str:
     """The column of an item version: "U2-0001@v2"."""
     return f"{item_id}@v{version}"
