@@ -62,16 +62,22 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database at the newest schema: a SQLite file, or a PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'testengine.db'}"
+def fresh_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
+    """A fresh database on `backend`: a SQLite file in `folder`, or a PostgreSQL database at the
+    newest schema, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'testengine.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres")
     url = server.new_database()
     yield url
     server.drop(url)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the newest schema: a SQLite file, or a PostgreSQL database."""
+    yield from fresh_database(request, request.param, tmp_path)
 
 
 @pytest.fixture
@@ -101,13 +107,7 @@ def selected_backends(config: pytest.Config) -> list[str]:
 @pytest.fixture(scope="module")
 def module_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database shared by one module's tests, once per backend chosen with --databases."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres")
-    url = server.new_database()
-    yield url
-    server.drop(url)
+    yield from fresh_database(request, request.param, tmp_path_factory.mktemp("module"))
 
 
 @pytest.fixture
