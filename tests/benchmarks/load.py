@@ -224,25 +224,31 @@ async def main_with_unlock(args, base, keycodes, engine, unlock_rooms) -> None:
         gc.enable()
 
 
-async def steady_and_burst(args: argparse.Namespace, candidates: list[Candidate]) -> None:
+async def steady_saves(candidates: list[Candidate], seconds: float, think: float) -> tuple[list[float], int]:
+    """Every candidate saves, thinks (exponential, mean `think` s) and saves again, for `seconds`:
+    each save's milliseconds, and the errors."""
     latencies: list[float] = []
     errors = 0
-    stop_at = time.perf_counter() + args.seconds
+    stop_at = time.perf_counter() + seconds
 
     async def sit(candidate: Candidate) -> None:
         nonlocal errors
-        await asyncio.sleep(random.uniform(0, args.think))
+        await asyncio.sleep(random.uniform(0, think))
         while time.perf_counter() < stop_at:
             elapsed, ok = await candidate.save()
             latencies.append(elapsed)
             errors += not ok
-            pause = random.expovariate(1 / args.think)
+            pause = random.expovariate(1 / think)
             if time.perf_counter() + pause >= stop_at:
                 break
             await asyncio.sleep(pause)
 
-    began = time.perf_counter()
     await asyncio.gather(*(sit(c) for c in candidates))
+    return latencies, errors
+
+
+async def steady_and_burst(args: argparse.Namespace, candidates: list[Candidate]) -> None:
+    latencies, errors = await steady_saves(candidates, args.seconds, args.think)
     duration = args.seconds  # saves are counted only while the phase runs
     print(
         f"steady: {len(latencies)} saves in {duration:.1f} s = {len(latencies) / duration:.0f} saves/s; "

@@ -42,7 +42,7 @@ from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_d
 from testengine.services.invigilation import unlock
 from testengine.services.runtime import open_runtime
 from testengine.settings import Settings
-from tests.benchmarks.load import Candidate, answers_for, free_port, gather_limited, percentile
+from tests.benchmarks.load import Candidate, answers_for, free_port, gather_limited, percentile, steady_saves
 from tests.web.keys import sitting_of
 
 KEY = "scale-benchmark-key"
@@ -63,16 +63,17 @@ class Figures:
     bare_saturated: float = 0.0
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until `url` answers at all (any status: the bare endpoint answers a GET with 405)."""
     for _ in range(600):
         if process.poll() is not None:
-            raise RuntimeError(f"the server at {base} stopped")
+            raise RuntimeError(f"the server behind {url} stopped")
         try:
-            httpx.get(base + "/", timeout=1.0)
+            httpx.get(url, timeout=1.0)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise RuntimeError(f"the server at {base} did not start")
+    raise RuntimeError(f"the server behind {url} did not start")
 
 
 def serve(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -103,27 +104,6 @@ async def start_burst(candidates: list[Candidate], window: float) -> tuple[list[
             errors += 1
 
     await asyncio.gather(*(press(c) for c in candidates))
-    return latencies, errors
-
-
-async def steady(candidates: list[Candidate], seconds: float, think: float) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def sit(candidate: Candidate) -> None:
-        nonlocal errors
-        await asyncio.sleep(random.uniform(0, think))
-        while time.perf_counter() < stop_at:
-            elapsed, ok = await candidate.save()
-            latencies.append(elapsed)
-            errors += not ok
-            pause = random.expovariate(1 / think)
-            if time.perf_counter() + pause >= stop_at:
-                break
-            await asyncio.sleep(pause)
-
-    await asyncio.gather(*(sit(c) for c in candidates))
     return latencies, errors
 
 
@@ -183,7 +163,7 @@ def run_config(config: str, args: argparse.Namespace, folder: Path, postgres) ->
     base = f"http://127.0.0.1:{port}"
     engine_server = serve([sys.executable, "-m", "testengine", "serve", "--port", str(port), "--workers", str(workers), "--quiet"], env)
     try:
-        wait_ready(base, engine_server)
+        wait_ready(base + "/", engine_server)
         asyncio.run(_engine_phases(args, base, keycodes, sessions, runtime, centre, figures))
     finally:
         stop(engine_server)
@@ -193,23 +173,11 @@ def run_config(config: str, args: argparse.Namespace, folder: Path, postgres) ->
     bare = serve([sys.executable, "-m", "uvicorn", "--factory", "tests.benchmarks.bare_app:app", "--host", "127.0.0.1",
                   "--port", str(bare_port), "--workers", str(workers), "--log-level", "warning"], env)
     try:
-        wait_ready_bare(f"http://127.0.0.1:{bare_port}", bare)
+        wait_ready(f"http://127.0.0.1:{bare_port}/save", bare)
         figures.bare_saturated = asyncio.run(saturate_bare(f"http://127.0.0.1:{bare_port}", targets, args.saturate))
     finally:
         stop(bare)
     return figures
-
-
-def wait_ready_bare(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise RuntimeError("the bare endpoint stopped")
-        try:
-            httpx.get(base + "/save", timeout=1.0)  # 405: it is up
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the bare endpoint did not start")
 
 
 def _bare_targets(runtime, keycodes: list[str]) -> list[tuple[int, int, object]]:
@@ -238,7 +206,7 @@ async def _engine_phases(args, base: str, keycodes: list[str], sessions: list[in
         for candidate in candidates:
             candidate.answers = answers_for(runtime.engine, candidate.keycode) if candidate.token else []
         working = [c for c in candidates if c.answers]
-        saves, figures.steady_errors = await steady(working, args.seconds, args.think)
+        saves, figures.steady_errors = await steady_saves(working, args.seconds, args.think)
         figures.steady_rate = len(saves) / args.seconds
         figures.steady_p50, figures.steady_p99 = percentile(saves, 0.5), percentile(saves, 0.99)
         figures.engine_saturated = await saturate_engine(working, args.saturate)
