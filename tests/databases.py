@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from testengine.services.backups import postgres_program
 from testengine.storage.database import open_database
 
 BACKENDS = ("sqlite", "postgresql")
@@ -30,19 +31,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def postgres_bin() -> Path:
-    """The newest installed PostgreSQL's programs (Debian keeps them in /usr/lib/postgresql/N/bin)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if not found:
-        raise RuntimeError("PostgreSQL is not installed: run tests/setup.sh (it installs Debian's postgresql)")
-    return found[-1].parent
-
-
 class PostgresServer:
     """A throwaway PostgreSQL cluster. As root, the server runs as the postgres user (it refuses root)."""
 
     def __init__(self, fsync: bool = False) -> None:
-        self.bin = postgres_bin()
         self.folder = Path(tempfile.mkdtemp(prefix="testengine-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()
@@ -59,7 +51,7 @@ class PostgresServer:
         open_database(self.url(TEMPLATE)).dispose()
 
     def _run(self, program: str, *args: str) -> None:
-        subprocess.run([*self._as, str(self.bin / program), *args], check=True, capture_output=True, timeout=120)
+        subprocess.run([*self._as, postgres_program(program), *args], check=True, capture_output=True, timeout=120)
 
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"

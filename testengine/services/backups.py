@@ -116,18 +116,19 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _program(name: str) -> str:
+def postgres_program(name: str) -> str:
     """The newest installed PostgreSQL's program (Debian: /usr/lib/postgresql/N/bin), else PATH."""
     found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parent.parent.name))
     if found:
         return str(found[-1])
     located = shutil.which(name)
     if located is None:
-        raise BackupError(f"{name} is not installed: install PostgreSQL's client programs (Debian: postgresql-client)")
+        raise BackupError(f"{name} is not installed: install PostgreSQL (Debian: postgresql-client for pg_dump and pg_restore, "
+                          "postgresql for the server)")
     return located
 
 
 def _run(name: str, *args: str) -> None:
-    result = subprocess.run([_program(name), *args], capture_output=True, text=True, timeout=3600)
+    result = subprocess.run([postgres_program(name), *args], capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         raise BackupError(f"{name} failed: {result.stderr.strip() or result.stdout.strip()}")
