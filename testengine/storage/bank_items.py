@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from testengine.domain.banks import Bank
 from testengine.domain.items import Item, ItemSet, ItemStatus
@@ -32,10 +32,6 @@ def files_digest(bank: Bank) -> str:
         "sets": [{"id": s.id, "title": s.title, "scenario": s.scenario} for s in bank.item_sets],
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
-
-
-def revision_of(session: Session, unit: int) -> BankRevisionRecord | None:
-    return session.get(BankRevisionRecord, unit)
 
 
 def bank_revision(session: Session, unit: int) -> int:
@@ -171,10 +167,6 @@ def bank_from_database(session: Session, bank: Bank) -> Bank:
             chosen[record.item_id] = record
     items = tuple(item_of(chosen[item_id]) for item_id in sorted(chosen))
     return replace(bank, items=items, item_sets=tuple(item_sets_of(session, unit)))
-
-
-def unit_item_count(session: Session, unit: int) -> int:
-    return int(session.exec(select(func.count()).select_from(BankItemRecord).where(BankItemRecord.unit == unit)).one())
 
 
 def unit_records(session: Session, unit: int) -> list[BankItemRecord]:
