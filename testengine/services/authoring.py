@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from testengine.domain.banks import bank_problems
+from testengine.domain.banks import Bank, bank_problems
 from testengine.domain.centres import Actor, Role
 from testengine.domain.item_writing import LintPolicy, Severity
 from testengine.domain.items import Item, ItemStatus
@@ -74,21 +74,22 @@ class ItemHistory:
         return self.versions[-1]
 
 
-def check_draft(session: Session, catalogue: Catalogue, item: Item) -> list[str]:
-    """Every rule the item breaks on its own and in its unit's bank (as `bank validate`):
-    the bank as the database holds it, with this item in place of its other versions."""
+def _trial_bank(session: Session, catalogue: Catalogue, item: Item) -> Bank:
+    """The unit's bank as the database holds it, with this item in place of its other versions."""
     bank = store.bank_from_database(session, catalogue.unit(item.unit).bank)
-    trial = replace(bank, items=tuple(i for i in bank.items if i.id != item.id) + (item,))
-    return [p.reason for p in bank_problems(trial) if p.item_id == item.id]
+    return replace(bank, items=tuple(i for i in bank.items if i.id != item.id) + (item,))
+
+
+def check_draft(session: Session, catalogue: Catalogue, item: Item) -> list[str]:
+    """Every rule the item breaks on its own and in its unit's bank (as `bank validate`)."""
+    return [p.reason for p in bank_problems(_trial_bank(session, catalogue, item)) if p.item_id == item.id]
 
 
 def lint_findings(session: Session, catalogue: Catalogue, policy: LintPolicy, item: Item) -> list[tuple[str, str]]:
     """The `bank lint` checks that concern this item, in its unit's bank as the database holds
     it (so near-duplicate stems among the other items count): (severity, message)."""
-    bank = store.bank_from_database(session, catalogue.unit(item.unit).bank)
-    trial = replace(bank, items=tuple(i for i in bank.items if i.id != item.id) + (item,))
     found = []
-    for f in lint_bank(trial, policy).findings:
+    for f in lint_bank(_trial_bank(session, catalogue, item), policy).findings:
         if f.item_id == item.id:
             found.append((f.severity.value, f.message))
         elif f.rule == "near-duplicate" and f"{item.id}'s" in f.message:  # reported on the other item of the pair
