@@ -9,6 +9,7 @@ from functools import cached_property
 from testengine.domain.items import Item, ItemSet, ItemStatus, item_problems
 from testengine.domain.problems import Problem
 from testengine.domain.specification import Unit, criterion_sort_key
+from testengine.domain.text import control_character_problem
 
 ITEM_SET_SIZE = (2, 4)
 
@@ -56,6 +57,9 @@ def bank_problems(bank: Bank) -> list[Problem]:
             )
         if not item_set.scenario.strip():
             problems.append(Problem.at(item_set.source, f"item set {item_set.id} has no scenario"))
+        unstorable = control_character_problem("scenario", item_set.scenario)
+        if unstorable:
+            problems.append(Problem.at(item_set.source, f"item set {item_set.id}: {unstorable}"))
 
     for item in bank.items:
         problems.extend(item_problems(item))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from testengine.domain.problems import Problem, Source
+from testengine.domain.text import control_character_problem
 
 
 class ItemType(StrEnum):
@@ -153,6 +154,10 @@ def item_problems(item: Item) -> list[Problem]:
         problem("rationale is empty: say why the key is right, citing the amplification")
     if not item.author.strip():
         problem("author is empty")
+    texts = [("stem", item.stem), ("rationale", item.rationale), ("author", item.author)]
+    texts += [(f"option {c.id!r}", c.text) for c in item.options] + [(f"premise {c.id!r}", c.text) for c in item.premises]
+    for reason in filter(None, (control_character_problem(name, text) for name, text in texts)):
+        problem(reason)
     _check_range(problem, "marks", item.marks, MARKS_RANGE)
     _check_range(problem, "expected_seconds", item.expected_seconds, SECONDS_RANGE)
     _check_range(problem, "facility", item.facility, ESTIMATE_RANGE)

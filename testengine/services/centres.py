@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from testengine.domain.centres import Actor, Arrangements, Role, gender_problems, new_keycode
 from testengine.domain.conduct import BookingRefused, ConductPolicy, PastOutcome, arrangement_problems, check_booking
+from testengine.domain.text import control_character_problem
 from testengine.services.catalogue import Catalogue
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
 from testengine.storage.centres import arrangements_of, audit, save_arrangements
@@ -69,6 +70,7 @@ def _candidate_problems(number: str, name: str, gender: str = "") -> list[str]:
         problems.append(f"candidate number {number!r}: use 1-32 letters, digits or dashes")
     if not name.strip() or len(name) > 200:
         problems.append("name: give the candidate's name (at most 200 characters)")
+    problems += [p for p in (control_character_problem("name", name), control_character_problem("gender", gender)) if p]
     return problems
 
 

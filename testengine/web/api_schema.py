@@ -9,6 +9,7 @@ MAX_ID = 2**31 - 1  # the database's integers
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _TEXT = {"type": "string"}
+_PLAIN = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"  # what domain.text lets in: no control characters
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -26,7 +27,7 @@ _NOT_FOUND = {"404": _json(_ref("Error"), "Not found at this centre")}
 _CONFLICT = {"409": _json(_ref("Error"), "It clashes with what is there: `errors` says what (e.g. registered already, "
                                         "booked already, the session full, a resit too soon)")}
 _BODY_ERRORS = {
-    "400": _json(_ref("Error"), "The body is not a JSON object"),
+    "400": _json(_ref("Error"), "The body is not a JSON object, or a text in it holds a control character (the message names it)"),
     "413": _json(_ref("Error"), "The body is larger than 64 KB"),
     "422": _json(_ref("Error"), "The request is understood but wrong: `errors` says what and where"),
 }
@@ -109,7 +110,8 @@ SPEC: dict[str, Any] = {
             "NewCandidate": {"type": "object", "additionalProperties": False, "required": ["candidate_number", "name"],
                              "properties": {
                                  "candidate_number": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"},
-                                 "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                                 "name": {"type": "string", "minLength": 1, "maxLength": 200,
+                                          "pattern": f"^{_PLAIN}*[^\\s\\x00-\\x1f\\x7f]{_PLAIN}*$"},
                                  "gender": {"type": "string", "enum": ["female", "male", "other", ""]}}},
             "Session": {"type": "object", "additionalProperties": False,
                         "required": ["session_id", "unit", "unit_title", "date", "start_time", "room", "booked", "capacity", "practice"],
@@ -119,7 +121,8 @@ SPEC: dict[str, Any] = {
                             "room": _TEXT, "booked": {"type": "integer", "minimum": 0}, "capacity": {"type": "integer", "minimum": 1},
                             "practice": {"type": "boolean"}}},
             "NewBooking": {"type": "object", "additionalProperties": False, "required": ["candidate_id"],
-                           "properties": {"candidate_id": _ID, "seat": {"type": "string", "maxLength": 16}}},
+                           "properties": {"candidate_id": _ID, "seat": {"type": "string", "maxLength": 16,
+                                                                                 "pattern": f"^{_PLAIN}*$"}}},
             "Booking": {"type": "object", "additionalProperties": False, "required": ["session_id", "candidate_id"],
                         "properties": {"session_id": _ID, "candidate_id": _ID}},
             "Result": {"type": "object", "additionalProperties": False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from testengine.domain.conduct import ConductPolicy
+from testengine.domain.text import control_character_problem
 from testengine.services.assembly import Assembler
 from testengine.services.catalogue import Catalogue
 from testengine.settings import Settings
@@ -67,7 +68,31 @@ async def checked_form(request: Request, expected_csrf: str | None) -> dict[str,
     given = request.headers.get("X-CSRF-Token") or form.get("csrf_token")
     if not csrf_matches(expected_csrf, str(given) if given else None):
         raise HTTPException(403, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+    _refuse_control_characters((key, value) for key, value in form.multi_items())
     return {key: form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key) for key in form.keys()}
+
+
+def _refuse_control_characters(fields: Iterable[tuple[str, Any]]) -> None:
+    """400 naming the first field whose text holds a control character (see domain.text)."""
+    for name, value in fields:
+        for text in (name, value) if isinstance(value, str) else (name,):
+            problem = control_character_problem(name[:80], text)
+            if problem:
+                raise HTTPException(400, f"Nothing was saved. {problem}.")
+
+
+def _json_texts(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, text) in a parsed JSON value: object keys and string values alike."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            yield here, key
+            yield from _json_texts(inner, here)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _json_texts(inner, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
 
 
 MAX_JSON_BYTES = 64 * 1024  # the player's calls: an answer is a few hundred bytes
@@ -86,6 +111,7 @@ async def small_json(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
     parsed = json.loads(body)
     if not isinstance(parsed, dict):
         raise ValueError("the body is not a JSON object")
+    _refuse_control_characters(_json_texts(parsed))
     return parsed
 
 

@@ -212,7 +212,10 @@ async def import_candidates(request: Request, actor: Actor, csrf: str) -> Respon
     try:
         if upload is None or not hasattr(upload, "read"):
             raise InvalidInput(["choose a CSV file to import"])
-        data = await upload.read(MAX_CSV_BYTES + 1)
+        try:
+            data = await upload.read(MAX_CSV_BYTES + 1)
+        finally:
+            await upload.close()
         if len(data) > MAX_CSV_BYTES:
             raise InvalidInput(["the file is larger than 1 MB: split it"])
         try:

@@ -27,6 +27,8 @@ def test_a_well_formed_item_of_each_type_has_no_problems():
         ({"rationale": " "}, "rationale is empty"),
         ({"options": (Choice("a", "Same"), Choice("b", "same"), Choice("c", "Other"))}, "same text"),
         ({"options": (Choice("A", "x"), Choice("b", "y"), Choice("c", "z"))}, "short lower-case slug"),
+        ({"stem": "Which\x00 one?"}, "stem: contains the control character U+0000"),
+        ({"options": (Choice("a", "x\x1b"), Choice("b", "y"), Choice("c", "z"))}, "option 'a': contains the control character U+001B"),
     ],
 )
 def test_item_rules_name_the_problem(changes, expected):

@@ -4,6 +4,7 @@ response matches the schema."""
 
 from __future__ import annotations
 
+import os
 import random
 
 import schemathesis
@@ -94,7 +95,7 @@ def test_the_api_never_fails_and_always_answers_as_described(site):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=int(os.environ.get("TESTENGINE_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case) -> None:
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 

@@ -71,3 +71,36 @@ def test_oversized_staff_forms_are_refused_before_they_are_read(site):
     assert "X1" not in staff.get("/staff/candidates").text
     with Session(site.runtime.engine) as session:
         assert session.exec(select(SittingEventRecord)).all() == []
+
+
+def test_control_characters_are_refused_where_text_comes_in_and_nothing_is_stored(site):
+    """A NUL cannot be stored in PostgreSQL and no person types one: forms, the player's calls,
+    the API and CSV imports each refuse it, naming the field, and store nothing (found by the
+    API fuzzer, which once sent {"name": "\\u0000"})."""
+    from testengine.domain.centres import Actor, Role
+    from testengine.services import api_tokens
+    from testengine.services.demo import ensure_demo_centre
+    from testengine.storage.tables import CandidateRecord
+
+    centre = ensure_demo_centre(site.runtime.engine, site.clock())
+    staff = site.client()
+    sign_in(staff, "admin", "demo-admin-password")
+    csrf = csrf_of(staff.get("/staff/candidates").text)
+    reply = staff.post("/staff/candidates", data={"csrf_token": csrf, "candidate_number": "X1", "name": "Ann\x00Lee"})
+    assert reply.status_code == 400 and "name: contains the control character U+0000" in reply.text
+    reply = staff.post("/staff/candidates/import", data={"csrf_token": csrf},
+                       files={"file": ("c.csv", b"candidate_number,name\nX2,Bo\x07b\n", "text/csv")})
+    assert reply.status_code == 400 and "row 2: name: contains the control character U+0007" in reply.text
+
+    token = api_tokens.create_token(site.runtime.engine, Actor(0, "admin", Role.CENTRE_ADMIN, centre), "MIS", site.clock())
+    reply = site.client().post("/api/v1/candidates", json={"candidate_number": "X3", "name": "\x00"},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 400 and "name: contains the control character U+0000" in reply.json()["message"]
+
+    _, _, candidate, _, page = ready_and_started(site)
+    reply = candidate.post("/candidate/answers", json={"position": 1, "sequence": 1, "response": "a\x00"},
+                           headers={"X-CSRF-Token": player_token(page.text)})
+    assert reply.status_code == 400
+    assert stored_answers(site) == []
+    with Session(site.runtime.engine) as session:
+        assert not {"X1", "X2", "X3"} & {c.candidate_number for c in session.exec(select(CandidateRecord)).all()}
