@@ -1,5 +1,7 @@
-"""Staff accounts: passwords hashed with Argon2, sign-in rate-limited, sign-out made real, and
-an optional second factor for administrators.
+"""Staff accounts: passwords hashed with Argon2 and held to services.passwords, sign-in
+rate-limited, sign-out made real, and an optional second factor for administrators.
+
+Changing or resetting a password signs the account out everywhere else.
 
 A failed sign-in never says whether the account exists. Sign-out and revocation raise the
 account's session version, which every signed cookie carries, so old cookies stop working.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from testengine.domain.centres import Actor, Role
+from testengine.services.passwords import password_problems
+from testengine.domain.text import control_character_problem
 from testengine.services.errors import Forbidden, InvalidInput
 from testengine.storage.centres import audit, failed_logins_since, find_staff, record_failed_login
 from testengine.storage.sitting_events import aware
@@ -35,7 +40,6 @@ _UNKNOWN = _hasher.hash("no such account")
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_CLIENT = 30
-MIN_PASSWORD_LENGTH = 10
 
 
 class SignInRefused(Exception):
@@ -59,36 +63,83 @@ class CodeNeeded:
 ISSUER = "testengine"
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
-
-
 def actor_of(record: StaffRecord) -> Actor:
     assert record.id is not None
     return Actor(record.id, record.username, Role(record.role), record.centre_id)
 
 
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
 def add_staff(
-    engine: Engine, username: str, display_name: str, role: Role, password: str, now: datetime, centre_id: int | None = None
+    engine: Engine, username: str, display_name: str, role: Role, password: str, now: datetime, centre_id: int | None = None,
+    by: str = "system", client: str = "",
 ) -> Actor:
-    username = username.strip().lower()
-    if not username or len(username) > 64:
-        raise ValueError("a username is 1-64 characters")
-    if role.belongs_to_centre and centre_id is None:
-        raise ValueError(f"{role.label} accounts belong to a centre")
+    """A new account; InvalidInput with every reason it cannot be made."""
+    username, display_name = username.strip().lower(), " ".join(display_name.split())
+    problems = []
+    if not _USERNAME.match(username):
+        problems.append(f"username {username!r}: use 1-64 lower-case letters, digits, dots, dashes or underscores")
+    if not display_name or len(display_name) > 200 or control_character_problem("name", display_name):
+        problems.append("name: give the person's name (at most 200 characters)")
+    if role.belongs_to_centre != (centre_id is not None):
+        problems.append(f"{role.label} accounts {'belong to a centre' if role.belongs_to_centre else 'do not belong to a centre'}")
+    problems += [f"password: {p}" for p in password_problems(password, username, display_name)]
+    if problems:
+        raise InvalidInput(problems)
     with Session(engine) as session, session.begin():
         if find_staff(session, username) is not None:
-            raise ValueError(f"the username {username!r} is taken")
+            raise InvalidInput([f"username {username!r} is taken: choose another"])
         record = StaffRecord(
             username=username, display_name=display_name, role=role.value, centre_id=centre_id,
-            password_hash=hash_password(password), created_at=now,
+            password_hash=_hasher.hash(password), created_at=now,
         )
         session.add(record)
         session.flush()
-        audit(session, now, "system", "staff_added", username, {"role": role.value}, centre_id)
+        audit(session, now, by, "staff_added", username, {"role": role.value}, centre_id, client)
         return actor_of(record)
+
+
+def change_password(engine: Engine, actor: Actor, current: str, new: str, now: datetime, client: str) -> SignedIn:
+    """The account's own change: the current password first (a wrong one counts towards the
+    sign-in limit), then the new one against the policy. Every other session is signed out;
+    the returned version is for this browser's new cookie. InvalidInput, raised after the
+    commit so that a wrong current password is counted, says what is wrong."""
+    with Session(engine) as session, session.begin():
+        record = session.get(StaffRecord, actor.staff_id)
+        assert record is not None
+        keys = [f"staff:{record.username}", f"client:{client}"]
+        throttled = _throttled(session, keys, now)
+        problems = [str(throttled)] if throttled else []
+        if not problems:
+            try:
+                _hasher.verify(record.password_hash, current)
+            except (VerificationError, InvalidHashError):
+                record_failed_login(session, keys, now)
+                problems = ["current password: that is not the account's current password"]
+        if not problems:
+            problems = [f"new password: {p}" for p in password_problems(new, record.username, record.display_name)]
+            if new == current:
+                problems.append("new password: choose one different from the current password")
+        if not problems:
+            record.password_hash = _hasher.hash(new)
+            record.session_version += 1
+            audit(session, now, record.username, "password_changed", record.username, {}, record.centre_id, client)
+        version = record.session_version
+    if problems:
+        raise InvalidInput(problems)
+    return SignedIn(actor, version)
+
+
+def set_password(session: Session, record: StaffRecord, password: str, by: str, now: datetime, client: str) -> None:
+    """Someone else sets the account's password (an administrator, an operator): held to the
+    policy, and the account signed out everywhere."""
+    problems = password_problems(password, record.username, record.display_name)
+    if problems:
+        raise InvalidInput([f"password: {p}" for p in problems])
+    record.password_hash = _hasher.hash(password)
+    record.session_version += 1
+    audit(session, now, by, "password_reset", record.username, {}, record.centre_id, client)
 
 
 def sign_in(engine: Engine, username: str, password: str, now: datetime, client: str) -> SignedIn | CodeNeeded:

@@ -223,8 +223,8 @@ def create_session(
         staff = {s.id: s for s in session.exec(select(StaffRecord).where(col(StaffRecord.id).in_(invigilators)))}
         for staff_id in invigilators:
             member = staff.get(staff_id)
-            if member is None or member.centre_id != centre or member.role not in (Role.INVIGILATOR.value, Role.CENTRE_ADMIN.value):
-                problems.append(f"staff member {staff_id} is not an invigilator of this centre")
+            if member is None or not member.active or member.centre_id != centre or member.role not in (Role.INVIGILATOR.value, Role.CENTRE_ADMIN.value):
+                problems.append(f"staff member {staff_id} is not an active invigilator of this centre")
         if problems:
             raise InvalidInput(problems)
         record = ExamSessionRecord(

@@ -29,7 +29,7 @@ from testengine.services.delivery import record_check_ins, save_answers, submit_
 from testengine.services.outages import beat, credit_outage
 from testengine.services.runtime import Runtime, open_runtime
 from testengine.settings import Settings, signing_keys
-from testengine.web import analysis, api, authoring, candidate, console, staff
+from testengine.web import accounts, analysis, api, authoring, candidate, console, staff
 from testengine.web.answer_queue import AnswerQueue
 from testengine.web.check_ins import CheckIns
 from testengine.web.context import AppContext, render
@@ -133,6 +133,7 @@ def create_app(
         *analysis.routes,
         *api.routes,
         *authoring.routes,
+        *accounts.routes,
         *console.routes,  # before the staff routes, whose /staff/sessions/{id}/{document} would take them
         *staff.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -42,7 +42,7 @@ from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_d
 from testengine.services.invigilation import unlock
 from testengine.services.runtime import open_runtime
 from testengine.settings import Settings
-from tests.benchmarks.load import Candidate, answers_for, free_port, gather_limited, percentile, steady_saves
+from tests.benchmarks.load import SERVER_MS, Candidate, answers_for, free_port, gather_limited, percentile, steady_saves
 from tests.web.keys import sitting_of
 
 KEY = "scale-benchmark-key"
@@ -58,6 +58,7 @@ class Figures:
     steady_rate: float = 0.0
     steady_p50: float = 0.0
     steady_p99: float = 0.0
+    server_p99: float = 0.0  # the server's own time (Server-Timing): the rest is queueing and the client
     steady_errors: int = 0
     engine_saturated: float = 0.0
     bare_saturated: float = 0.0
@@ -206,7 +207,9 @@ async def _engine_phases(args, base: str, keycodes: list[str], sessions: list[in
         for candidate in candidates:
             candidate.answers = answers_for(runtime.engine, candidate.keycode) if candidate.token else []
         working = [c for c in candidates if c.answers]
+        SERVER_MS.clear()
         saves, figures.steady_errors = await steady_saves(working, args.seconds, args.think)
+        figures.server_p99 = percentile(SERVER_MS, 0.99)
         figures.steady_rate = len(saves) / args.seconds
         figures.steady_p50, figures.steady_p99 = percentile(saves, 0.5), percentile(saves, 0.99)
         figures.engine_saturated = await saturate_engine(working, args.saturate)
@@ -215,13 +218,13 @@ async def _engine_phases(args, base: str, keycodes: list[str], sessions: list[in
 
 
 HEADER = (f"{'config':<16}{'start p50':>10}{'start p99':>10}{'saves/s':>9}{'save p50':>9}{'save p99':>9}{'errors':>7}"
-          f"{'engine max/s':>13}{'bare max/s':>11}{'ratio':>7}")
+          f"{'server p99':>11}{'engine max/s':>13}{'bare max/s':>11}{'ratio':>7}")
 
 
 def row(f: Figures) -> str:
     ratio = f.engine_saturated / f.bare_saturated if f.bare_saturated else float("nan")
     return (f"{f.config:<16}{f.start_p50:>8.0f}ms{f.start_p99:>8.0f}ms{f.steady_rate:>9.0f}{f.steady_p50:>7.1f}ms{f.steady_p99:>7.1f}ms"
-            f"{f.steady_errors + f.start_errors:>7}{f.engine_saturated:>13.0f}{f.bare_saturated:>11.0f}{ratio:>7.2f}")
+            f"{f.steady_errors + f.start_errors:>7}{f.server_p99:>9.1f}ms{f.engine_saturated:>13.0f}{f.bare_saturated:>11.0f}{ratio:>7.2f}")
 
 
 def main() -> None:

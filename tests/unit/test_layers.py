@@ -14,7 +14,7 @@ ALLOWED = {
     "services": {"domain", "psychometrics", "storage", "services", "settings"},
     "web": {"domain", "services", "web", "settings"},
     # The command line may start the web app; both reach data only through services.
-    "cli": {"domain", "services", "settings", "web"},
+    "cli": {"cli", "domain", "services", "settings", "web"},
 }
 
 

@@ -27,6 +27,8 @@ STAFF_PAGES: dict[str, tuple[set[Role], bool]] = {
     "/staff": (ANY_STAFF, False),
     "/staff/candidates": ({ADMIN}, False),
     "/staff/security": ({ADMIN}, False),
+    "/staff/password": (ANY_STAFF, False),
+    "/staff/accounts": ({ADMIN}, False),
     "/staff/api-tokens": ({ADMIN}, False),
     "/staff/candidates/{candidate_id}": ({ADMIN}, True),
     "/staff/sessions": (CENTRE_STAFF, False),

@@ -6,71 +6,30 @@ import json
 import random
 import secrets
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from testengine.cli.support import emit, fail, handles_errors, now
 from testengine.domain.blueprints import Purpose
 from testengine.domain.centres import Actor, Role
-from testengine.domain.problems import DataError
 from testengine.services import analyst, backups, bank_exchange
 from testengine.services.analysis import analyse_files, analysis_settings, write_analysis
-from testengine.services.assembly import MAX_SEED, Assembler, AssemblyError, assemble_form
+from testengine.services.assembly import MAX_SEED, Assembler, assemble_form
 from testengine.services.banks import bank_stats, export_bank, validate_banks
-from testengine.services.lint import lint_bank, lint_policy
 from testengine.services.blueprints import check_blueprint
-from testengine.services.catalogue import Catalogue, UnknownUnit, load_catalogue
+from testengine.services.catalogue import Catalogue, load_catalogue
+from testengine.services.demo import DEMO_LOGINS, create_ready_session, demo_session_today
+from testengine.services.lint import lint_bank, lint_policy
+from testengine.services.runtime import open_engine, open_runtime
 from testengine.services.simulation import simulate_sittings
 from testengine.services.walkthrough import walkthrough
 from testengine.settings import Settings, signing_keys
-from testengine.services.demo import DEMO_LOGINS, create_ready_session, demo_session_today
-from testengine.services.errors import InvalidInput
-from testengine.services.runtime import open_engine, open_runtime
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
-
-
-def _handles_errors(command: F) -> F:
-    """Bad data or an impossible request ends with the reasons and exit status 1, no traceback."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DataError as exc:
-            click.echo(f"{len(exc.problems)} problem(s) in the data files:", err=True)
-            for problem in exc.problems:
-                click.echo(f"  {problem}", err=True)
-            sys.exit(1)
-        except AssemblyError as exc:
-            _fail("cannot assemble a form:\n" + "\n".join(f"  {r}" for r in exc.reasons))
-        except InvalidInput as exc:
-            _fail("error:\n" + "\n".join(f"  {m}" for m in exc.messages))
-        except (UnknownUnit, LookupError, ValueError) as exc:
-            _fail(f"error: {exc.args[0] if exc.args else exc}")
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _catalogue(settings: Settings) -> Catalogue:
     return load_catalogue(settings.item_banks, settings.blueprints)
-
-
-def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text(data))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,11 +72,11 @@ def bank_validate(settings: Settings, path: Path | None, as_json: bool) -> None:
 @click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def bank_stats_command(settings: Settings, unit: str, as_json: bool) -> None:
     """Items and marks per criterion, amplification point, status and type."""
     stats = bank_stats(_catalogue(settings).unit(unit).bank)
-    _emit(stats, as_json, _stats_text)
+    emit(stats, as_json, _stats_text)
 
 
 def _stats_text(stats: dict[str, Any]) -> str:
@@ -140,7 +99,7 @@ def _stats_text(stats: dict[str, Any]) -> str:
 @click.option("--unit", help="Unit number or reference; every unit if omitted.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
     """Item-quality checks (item_banks/lint.yaml); exit 1 if there are errors, list warnings."""
     catalogue = _catalogue(settings)
@@ -166,7 +125,7 @@ def bank_lint(settings: Settings, unit: str | None, as_json: bool) -> None:
 @click.option("--format", "form", type=click.Choice(["json", "yaml", "qti"]), default="json", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output (required for qti).")
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> None:
     """The unit's bank as the database holds it: json (every item with all its fields, the
     specification), yaml (every version with its status: restores with `bank import --exact`)
@@ -175,7 +134,7 @@ def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> N
     number = runtime.catalogue.unit(unit).number
     if form == "qti":
         if out is None:
-            _fail("error: --format qti writes a zip file: give --out FILE.zip")
+            fail("error: --format qti writes a zip file: give --out FILE.zip")
             return
         out.write_bytes(bank_exchange.export_qti(runtime.engine, runtime.catalogue, number))
         click.echo(f"wrote {out}", err=True)
@@ -198,14 +157,14 @@ def bank_export(settings: Settings, unit: str, form: str, out: Path | None) -> N
 @click.option("--by", default="command line", show_default=True, help="Who is importing, for the review trail.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def bank_import(settings: Settings, path: Path, unit: str, exact: bool, by: str, as_json: bool) -> None:
     """Land the items of a QTI item file or content package (.xml, .zip), a YAML bank file or a
     spreadsheet (.xlsx, .csv) as drafts; say, item by item, what could not be mapped."""
     runtime = open_runtime(settings)
     number = runtime.catalogue.unit(unit).number
-    report = bank_exchange.import_file(runtime.engine, runtime.catalogue, number, path, by, datetime.now(UTC), exact)
-    _emit(report.as_json(), as_json, _import_text)
+    report = bank_exchange.import_file(runtime.engine, runtime.catalogue, number, path, by, now(), exact)
+    emit(report.as_json(), as_json, _import_text)
     if report.refused and not report.landed:
         sys.exit(1)
 
@@ -234,13 +193,13 @@ def blueprint() -> None:
 @click.option("--practice", is_flag=True, help="Check the unit's practice blueprint instead of the live one.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def blueprint_check(settings: Settings, unit: str, seconds: float, practice: bool, as_json: bool) -> None:
     """Pool depth per AC, uncovered amplification, disjoint forms, range of form difficulty."""
     catalogue = _catalogue(settings)
     package = catalogue.for_purpose(unit, Purpose.PRACTICE if practice else Purpose.LIVE)
     report = check_blueprint(Assembler(catalogue), package, seconds)
-    _emit(report, as_json, _check_text)
+    emit(report, as_json, _check_text)
     if not report["feasible"]:
         sys.exit(1)
 
@@ -275,13 +234,13 @@ def _check_text(report: dict[str, Any]) -> str:
 @click.option("--exclude-seen", "exclude_seen", metavar="CANDIDATE", help="Candidate number whose earlier items are left out.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def assemble(settings: Settings, unit: str, seed: int | None, exclude_seen: str | None, as_json: bool) -> None:
     """Assemble, freeze and store one form of a unit's test."""
     catalogue = _catalogue(settings)
     engine = open_engine(settings)
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else seed
-    stored = assemble_form(engine, Assembler(catalogue), unit, seed, _now(), exclude_seen)
+    stored = assemble_form(engine, Assembler(catalogue), unit, seed, now(), exclude_seen)
     form = stored.form
     data = {
         "form_id": stored.form_id,
@@ -308,7 +267,7 @@ def assemble(settings: Settings, unit: str, seed: int | None, exclude_seen: str 
             for i in form.items
         ],
     }
-    _emit(data, as_json, _form_text)
+    emit(data, as_json, _form_text)
 
 
 def _form_text(data: dict[str, Any]) -> str:
@@ -338,7 +297,7 @@ def _form_text(data: dict[str, Any]) -> str:
 @click.option("--focal", help="The DIF focal group.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSV files and report.html.")
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def analyse(
     settings: Settings, responses: Path, key: Path | None, scored: bool, omit_code: str | None, groups: Path | None,
     reference: str | None, focal: str | None, out: Path,
@@ -348,17 +307,17 @@ def analyse(
     Writes items.csv, options.csv (with a key), test.csv, rasch.csv, dif.csv (with groups) and
     report.html to OUT, with the thresholds of reports/analysis.yaml."""
     if groups is not None and (reference is None or focal is None):
-        _fail("error: --groups needs --reference and --focal (the two group names to compare)")
+        fail("error: --groups needs --reference and --focal (the two group names to compare)")
     chosen = analysis_settings(settings.reports)
     result = analyse_files(responses, chosen, key, scored, omit_code, groups, reference, focal)
-    for path in write_analysis(result, out, _now()):
+    for path in write_analysis(result, out, now()):
         click.echo(str(path))
 
 
 @main.command()
 @click.option("--unit", required=True, help="Unit number (e.g. 2) or reference (Y/506/2152).")
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def calibrate(settings: Settings, unit: str) -> None:
     """Store a calibration run from the unit's marked sittings: the facility and Rasch difficulty
     of every item version with enough responses (reports/analysis.yaml). Assembly uses them from
@@ -367,7 +326,7 @@ def calibrate(settings: Settings, unit: str) -> None:
     number = catalogue.unit(unit).number
     engine = open_engine(settings)
     operator = Actor(0, "command line", Role.ANALYST, None)
-    run, count = analyst.calibrate(engine, operator, catalogue, analysis_settings(settings.reports), number, _now())
+    run, count = analyst.calibrate(engine, operator, catalogue, analysis_settings(settings.reports), number, now())
     click.echo(f"unit {number}: calibration run {run} stored with {count} item versions")
 
 
@@ -377,12 +336,12 @@ def calibrate(settings: Settings, unit: str) -> None:
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def simulate(settings: Settings, unit: str, candidates: int, seed: int, as_json: bool) -> None:
     """Simulated candidates sit, are marked and stored: demo data for later screens."""
     catalogue = _catalogue(settings)
     engine = open_engine(settings)
-    summary = simulate_sittings(engine, Assembler(catalogue), unit, candidates, seed, _now())
+    summary = simulate_sittings(engine, Assembler(catalogue), unit, candidates, seed, now())
     data = {
         "unit": summary.unit,
         "candidates": summary.candidates,
@@ -393,7 +352,7 @@ def simulate(settings: Settings, unit: str, candidates: int, seed: int, as_json:
         "first_sitting": summary.sittings[0],
         "last_sitting": summary.sittings[-1],
     }
-    _emit(
+    emit(
         data,
         as_json,
         lambda d: (
@@ -407,10 +366,10 @@ def simulate(settings: Settings, unit: str, candidates: int, seed: int, as_json:
 @main.command()
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=2014, show_default=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def demo(settings: Settings, seed: int) -> None:
     """Walk through the engine: validate the banks, assemble a form per unit, mark a sitting."""
-    for line in walkthrough(settings, seed, _now()):
+    for line in walkthrough(settings, seed, now()):
         click.echo(line)
 
 
@@ -422,7 +381,7 @@ def demo(settings: Settings, seed: int) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (more than one needs PostgreSQL).")
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, workers: int) -> None:
     """Run the web application: one process on SQLite (one writer), or several on PostgreSQL."""
     import uvicorn
@@ -430,7 +389,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, wor
     from testengine.web.app import create_app
 
     if workers > 1 and settings.database_url.startswith("sqlite"):
-        _fail(
+        fail(
             f"error: --workers {workers} needs PostgreSQL. SQLite has one writer, so the engine serves it from one "
             "process: run without --workers, or set TESTENGINE_DATABASE_URL to a postgresql+psycopg:// database."
         )
@@ -438,7 +397,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, wor
     base = f"http://{host}:{port}"
     if demo:
         runtime = open_runtime(settings)
-        ready = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, _now(), random.SystemRandom())
+        ready = demo_session_today(runtime.engine, runtime.catalogue, runtime.policy, now(), random.SystemRandom())
         runtime.engine.dispose()
         click.echo(f"testengine is starting at {base}/")
         click.echo(f"  candidates: {base}/candidate")
@@ -477,13 +436,13 @@ def serve(settings: Settings, host: str, port: int, demo: bool, quiet: bool, wor
 @main.command("backup")
 @click.option("--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The backup file to write (must not exist).")
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def backup_command(settings: Settings, target: Path) -> None:
     """Back up the database while the engine runs: SQLite's online backup, or pg_dump."""
     try:
         counts = backups.backup(settings.database_url, target)
     except backups.BackupError as exc:
-        _fail(f"error: {exc}")
+        fail(f"error: {exc}")
         return
     click.echo(f"wrote {target}: {counts.total} rows in {len(counts.rows)} tables")
 
@@ -491,13 +450,13 @@ def backup_command(settings: Settings, target: Path) -> None:
 @main.command("restore")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def restore_command(settings: Settings, source: Path) -> None:
     """Restore a backup into the database of TESTENGINE_DATABASE_URL, which must be empty."""
     try:
         counts = backups.restore(source, settings.database_url)
     except backups.BackupError as exc:
-        _fail(f"error: {exc}")
+        fail(f"error: {exc}")
         return
     click.echo(f"restored {source}: {counts.total} rows in {len(counts.rows)} tables")
 
@@ -517,14 +476,14 @@ def session() -> None:
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the server is, for console_url.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-@_handles_errors
+@handles_errors
 def session_create(
     settings: Settings, unit: str, candidates: int, extra_time: tuple[int, ...], practice: bool, centre: str, base_url: str, as_json: bool
 ) -> None:
     """Create a session today with booked candidates, and print its logins and keycodes."""
     runtime = open_runtime(settings)
     ready = create_ready_session(
-        runtime.engine, runtime.catalogue, runtime.policy, centre, unit, candidates, list(extra_time), practice, _now(), random.SystemRandom()
+        runtime.engine, runtime.catalogue, runtime.policy, centre, unit, candidates, list(extra_time), practice, now(), random.SystemRandom()
     )
     data = {
         "session_id": ready.session_id,
@@ -539,7 +498,7 @@ def session_create(
             for c in ready.candidates
         ],
     }
-    _emit(
+    emit(
         data,
         as_json,
         lambda d: "\n".join(
