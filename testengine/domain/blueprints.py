@@ -56,17 +56,23 @@ class DifficultyWindow:
         return self.target + self.tolerance
 
 
+MAX_EXPOSURE_WINDOW = 20_000  # the forms a Start counts exposure over: its cost grows with them
+
+
 @dataclass(frozen=True)
 class ExposureRule:
-    """Items used on more than `cap` of the unit's forms are left out while others will do.
+    """Items used on more than `cap` of the unit's recent forms are left out while others will do.
 
-    The cap only means something once enough forms exist: before `minimum_forms` every item
-    would be over it.
+    Exposure is counted over the unit's `window` most recent live forms: what candidates are
+    seeing now (a pool that has changed is not judged by its past), and the cost of a Start
+    stays the same however many sittings there have been. The cap only means something once
+    enough forms exist: before `minimum_forms` every item would be over it.
     """
 
     cap: float
     minimum_forms: int
     usage_penalty: float
+    window: int = 2000
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,8 @@ def blueprint_problems(blueprint: Blueprint, unit: Unit) -> list[Problem]:
         problem(f"exposure cap {exposure.cap} must be more than 0 and at most 1")
     if exposure.minimum_forms < 1 or exposure.usage_penalty < 0:
         problem("exposure minimum_forms must be at least 1 and usage_penalty not negative")
+    if not 1 <= exposure.window <= MAX_EXPOSURE_WINDOW:
+        problem(f"exposure window {exposure.window} must be 1-{MAX_EXPOSURE_WINDOW} recent forms")
     rule = blueprint.pass_rule
     if rule.method is CutMethod.FIXED:
         if rule.fixed_cut is None or not 0 < rule.fixed_cut <= blueprint.total_marks:

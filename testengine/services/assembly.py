@@ -166,9 +166,9 @@ def eligibility_for(session: Session, package: UnitPackage, candidate_number: st
         if candidate is None or candidate.id is None:
             raise LookupError(f"no candidate with candidate number {candidate_number!r}")
         seen = items_seen_by(session, candidate.id)
-    sittings, counts = exposure_counts(session, package.number)
-    usage = {item_id: n / sittings for item_id, n in counts.items()} if sittings else {}
     rule = package.blueprint.exposure
+    sittings, counts = exposure_counts(session, package.number, rule.window)
+    usage = {item_id: n / sittings for item_id, n in counts.items()} if sittings else {}
     over_cap: set[str] = set()
     if sittings >= rule.minimum_forms:
         # Out if one more use would take the item past the cap.

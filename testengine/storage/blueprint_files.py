@@ -51,6 +51,7 @@ class ExposureModel(_Strict):
     cap: float = 0.25
     minimum_forms: int = 20
     usage_penalty: float = 0.5
+    window: int = 2000
 
 
 class PresentationModel(_Strict):
@@ -113,7 +114,8 @@ def read_blueprint(path: Path, unit: Unit) -> Blueprint:
         criterion_items=criterion_items,
         eligible_statuses=frozenset(model.eligible_statuses),
         difficulty=DifficultyWindow(model.difficulty.target, model.difficulty.tolerance),
-        exposure=ExposureRule(model.exposure.cap, model.exposure.minimum_forms, model.exposure.usage_penalty),
+        exposure=ExposureRule(model.exposure.cap, model.exposure.minimum_forms, model.exposure.usage_penalty,
+                              model.exposure.window),
         type_marks={t: MarkRange(r.min_marks, r.max_marks) for t, r in model.item_types.items()},
         presentation=Presentation(**model.presentation.model_dump()),
         pass_rule=PassRule(

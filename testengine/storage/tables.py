@@ -193,7 +193,8 @@ class SittingRecord(SQLModel, table=True):
     times here are a copy kept for queries, written with each event."""
 
     __tablename__ = "sittings"
-    __table_args__ = (UniqueConstraint("form_id"), UniqueConstraint("booking_id"))
+    # ix_sittings_unit_form: a Start reads the unit's most recent forms for exposure control.
+    __table_args__ = (UniqueConstraint("form_id"), UniqueConstraint("booking_id"), Index("ix_sittings_unit_form", "unit", "form_id"))
     id: int | None = Field(default=None, primary_key=True)
     candidate_id: int = Field(foreign_key="candidates.id", index=True)
     booking_id: int | None = Field(default=None, foreign_key="bookings.id")

@@ -23,7 +23,7 @@ def test_the_migrations_build_exactly_the_schema_the_tables_describe(engine):
 def test_migrating_twice_changes_nothing(engine):
     migrate(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0011"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0012"
 
 
 def test_sqlite_runs_in_wal_mode_with_durable_commits_and_foreign_keys(tmp_path):

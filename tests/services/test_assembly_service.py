@@ -1,3 +1,4 @@
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -125,3 +126,18 @@ def test_two_processes_freezing_the_same_new_item_version_at_once_both_succeed(r
     assert failures == []
     with Session(runtime.engine) as session:
         assert len(session.exec(select(ItemVersionRecord).where(ItemVersionRecord.item_id == item.id)).all()) == 1
+
+
+def test_exposure_is_counted_over_the_units_most_recent_sittings_only(engine, small_assembler):
+    """With a window of 5, the counts are those of the last 5 forms given, whatever came before:
+    the items of the first sittings stop counting once 5 newer ones exist."""
+    package = small_assembler.catalogue.unit(9)
+    windowed = replace(package, blueprint=replace(package.blueprint, exposure=replace(package.blueprint.exposure, window=5)))
+    forms = [sit(engine, small_assembler, f"W{k:04d}", 100 + k) for k in range(8)]
+    with Session(engine) as session:
+        eligibility = eligibility_for(session, windowed, None)
+        everything = eligibility_for(session, package, None)
+    recent = Counter(i.item_id for form in forms[-5:] for i in form.items)
+    assert eligibility.usage == {item_id: n / 5 for item_id, n in recent.items()}
+    overall = Counter(i.item_id for form in forms for i in form.items)
+    assert everything.usage == {item_id: n / 8 for item_id, n in overall.items()}

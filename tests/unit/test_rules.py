@@ -79,3 +79,11 @@ def test_blueprint_problems_require_every_outcome_and_criterion_and_consistent_r
     assert any("AC 2.2 has no item range" in r for r in found)
     assert any("AC 1.1: item range 0-2 must be at least 1" in r for r in found)
     assert blueprint_problems(make_blueprint(unit), unit) == []
+
+
+def test_blueprint_problems_bound_the_exposure_window():
+    unit = make_unit()
+    blueprint = make_blueprint(unit)
+    for window in (0, 20_001):
+        found = reasons(blueprint_problems(replace(blueprint, exposure=replace(blueprint.exposure, window=window)), unit))
+        assert any(f"exposure window {window} must be 1-20000 recent forms" in r for r in found)
