@@ -36,6 +36,12 @@ from testengine.web.context import AppContext, render
 from testengine.web.cookies import CookieJar
 
 HERE = Path(__file__).parent
+# The collector's thresholds while serving (CPython's defaults: 700, 10, 10). A full collection
+# walks the whole heap, tens of milliseconds once forms and connections are loaded, and at the
+# defaults came every 20 s or so under a hall's autosaves (measured in the scale benchmark with
+# gc.callbacks): each one held every save in flight. Younger collections a little larger and
+# full ones ten times rarer take that out of the saves' p99; the garbage is the same.
+GC_THRESHOLDS = (5_000, 10, 100)
 log = logging.getLogger("testengine")
 
 
@@ -110,6 +116,7 @@ def create_app(
         # move it out of the collector's sight, so full collections stay short under load.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         sweeper = None
         if sweep_seconds > 0:
             # Time no server was running is given back before any deadline is enforced (D7).

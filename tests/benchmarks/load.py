@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import random
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -213,15 +215,23 @@ async def main_with_unlock(args, base, keycodes, engine, unlock_rooms) -> None:
     await start_all(candidates)
     for candidate in candidates:
         candidate.answers = answers_for(engine, candidate.keycode)
-    # The generator is the measuring instrument: a pause of its own collector would hold back a
-    # hundred candidates' saves and send them at once, and the server would be blamed for it.
+    with collector_paused():
+        await steady_and_burst(args, candidates)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The generator is the measuring instrument: a pause of its own collector would hold back a
+    hundred candidates' saves and send them at once, and the server would be blamed for it. A
+    measured phase is bounded, so its garbage can wait."""
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
-        await steady_and_burst(args, candidates)
+        yield
     finally:
         gc.enable()
+        gc.unfreeze()
 
 
 async def steady_saves(candidates: list[Candidate], seconds: float, think: float) -> tuple[list[float], int]:

@@ -42,7 +42,7 @@ from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_d
 from testengine.services.invigilation import unlock
 from testengine.services.runtime import open_runtime
 from testengine.settings import Settings
-from tests.benchmarks.load import SERVER_MS, Candidate, answers_for, free_port, gather_limited, percentile, steady_saves
+from tests.benchmarks.load import SERVER_MS, Candidate, collector_paused, answers_for, free_port, gather_limited, percentile, steady_saves
 from tests.web.keys import sitting_of
 
 KEY = "scale-benchmark-key"
@@ -175,7 +175,8 @@ def run_config(config: str, args: argparse.Namespace, folder: Path, postgres) ->
                   "--port", str(bare_port), "--workers", str(workers), "--log-level", "warning"], env)
     try:
         wait_ready(f"http://127.0.0.1:{bare_port}/save", bare)
-        figures.bare_saturated = asyncio.run(saturate_bare(f"http://127.0.0.1:{bare_port}", targets, args.saturate))
+        with collector_paused():
+            figures.bare_saturated = asyncio.run(saturate_bare(f"http://127.0.0.1:{bare_port}", targets, args.saturate))
     finally:
         stop(bare)
     return figures
@@ -202,17 +203,20 @@ async def _engine_phases(args, base: str, keycodes: list[str], sessions: list[in
         admin = Actor(0, "benchmark", Role.CENTRE_ADMIN, centre)
         for session_id in sessions:
             unlock(runtime.engine, admin, session_id, None, datetime.now(UTC))
-        starts, figures.start_errors = await start_burst(candidates, min(args.start_window, 60.0))
+        with collector_paused():
+            starts, figures.start_errors = await start_burst(candidates, min(args.start_window, 60.0))
         figures.start_p50, figures.start_p99 = percentile(starts, 0.5), percentile(starts, 0.99)
         for candidate in candidates:
             candidate.answers = answers_for(runtime.engine, candidate.keycode) if candidate.token else []
         working = [c for c in candidates if c.answers]
         SERVER_MS.clear()
-        saves, figures.steady_errors = await steady_saves(working, args.seconds, args.think)
+        with collector_paused():
+            saves, figures.steady_errors = await steady_saves(working, args.seconds, args.think)
         figures.server_p99 = percentile(SERVER_MS, 0.99)
         figures.steady_rate = len(saves) / args.seconds
         figures.steady_p50, figures.steady_p99 = percentile(saves, 0.5), percentile(saves, 0.99)
-        figures.engine_saturated = await saturate_engine(working, args.saturate)
+        with collector_paused():
+            figures.engine_saturated = await saturate_engine(working, args.saturate)
     finally:
         await asyncio.gather(*(c.client.close() for c in candidates))
 
