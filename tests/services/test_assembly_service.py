@@ -3,7 +3,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from testengine.domain.problems import DataError
 from testengine.services.assembly import Assembler, AssemblyError, assemble_form, eligibility_for, store_form
@@ -141,3 +141,59 @@ def test_exposure_is_counted_over_the_units_most_recent_sittings_only(engine, sm
     assert eligibility.usage == {item_id: n / 5 for item_id, n in recent.items()}
     overall = Counter(i.item_id for form in forms for i in form.items)
     assert everything.usage == {item_id: n / 8 for item_id, n in overall.items()}
+
+
+def test_two_starts_storing_the_same_new_versions_in_opposite_orders_do_not_deadlock(runtime):
+    """Forms list their items in shuffled orders. Two Starts freezing the same new item versions
+    in opposite orders each held one row the other wanted (a deadlock, which PostgreSQL breaks
+    by failing one Start): the scale benchmark found it. Each transaction here waits, after its
+    first insert, for the other's first insert (or 2 s, when the other is blocked behind it)."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from testengine.storage.database import make_engine
+    from testengine.storage.item_versions import keep_versions
+
+    if runtime.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: its transactions never hold rows against each other")
+    first, second = runtime.catalogue.unit(5).bank.items[:2]
+    url = runtime.engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(2)]
+    both_inserted = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def pause_after_first_insert(engine) -> None:
+        done = threading.local()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany) -> None:
+            if statement.startswith("INSERT INTO item_versions") and not getattr(done, "paused", False):
+                done.paused = True
+                try:
+                    both_inserted.wait(timeout=2)
+                except threading.BrokenBarrierError:
+                    pass  # the other is waiting for a row this one holds: carry on
+
+    def freeze(engine, items) -> None:
+        try:
+            with Session(engine) as session, session.begin():
+                keep_versions(session, items, datetime(2026, 11, 23, tzinfo=UTC))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    for engine in engines:
+        pause_after_first_insert(engine)
+    threads = [threading.Thread(target=freeze, args=(engines[0], [first, second])),
+               threading.Thread(target=freeze, args=(engines[1], [second, first]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for engine in engines:
+        engine.dispose()
+    assert failures == []
+    with Session(runtime.engine) as session:
+        stored = session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_([first.id, second.id]))).all()
+    assert len(stored) == 2
