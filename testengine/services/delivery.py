@@ -239,16 +239,15 @@ def request_break(engine: Engine, who: CandidateSession, now: datetime, client: 
 
 
 def start_test(engine: Engine, assembler: Assembler, who: CandidateSession, now: datetime, client: str, rng: random.Random) -> None:
-    """Assemble the candidate's form on demand, excluding items seen before, and start the clock (B7)."""
-    with Session(engine) as session, session.begin():
-        sitting = _own(session, who)
-        state = state_of(session, sitting.id or 0)
-        if state.status is not Status.READY or not state.unlocked:
-            # Let the domain say precisely why not.
-            append_event(session, sitting, _started_event(now, 0, 0), client)
-        booking = session.get(BookingRecord, sitting.booking_id) if sitting.booking_id else None
-        if booking is not None and open_interruption(session, booking.session_id) is not None:
-            raise SittingRuleError("the room is paused for an emergency: wait for the invigilator")
+    """Assemble the candidate's form on demand, excluding items seen before, and start the clock (B7).
+
+    In three steps, so that no transaction is open while the solver works (on SQLite every
+    transaction holds the one writer, so a solve inside one held up every autosave; on
+    PostgreSQL it held a pooled connection): read what the form depends on, solve, then store
+    the form and the start, checking again that the sitting may start (another request may have
+    started it, or the invigilator paused the room, meanwhile)."""
+    with Session(engine) as session:
+        sitting = _startable(session, who, now, client)
         candidate = session.get(CandidateRecord, sitting.candidate_id)
         assert candidate is not None and candidate.id is not None
         if sitting.practice:
@@ -258,10 +257,26 @@ def start_test(engine: Engine, assembler: Assembler, who: CandidateSession, now:
         else:
             package = assembler.current(session, assembler.catalogue.unit(sitting.unit))
             eligibility = eligibility_for(session, package, candidate.candidate_number)
-        form = assembler.choose(package, rng.randint(0, MAX_SEED), eligibility)
-        sitting.form_id = store_form(session, package, form, now, candidate.id)
-        extra = arrangements_of(session, candidate.id).extra_time_percent
+        candidate_id = candidate.id
+    form = assembler.choose(package, rng.randint(0, MAX_SEED), eligibility)
+    with Session(engine) as session, session.begin():
+        sitting = _startable(session, who, now, client)
+        sitting.form_id = store_form(session, package, form, now, candidate_id)
+        extra = arrangements_of(session, candidate_id).extra_time_percent
         append_event(session, sitting, _started_event(now, form.duration_minutes * 60, extra), client)
+
+
+def _startable(session: Session, who: CandidateSession, now: datetime, client: str) -> SittingRecord:
+    """The candidate's sitting if it may start now; the rule that stops it otherwise."""
+    sitting = _own(session, who)
+    state = state_of(session, sitting.id or 0)
+    if state.status is not Status.READY or not state.unlocked:
+        # Let the domain say precisely why not.
+        append_event(session, sitting, _started_event(now, 0, 0), client)
+    booking = session.get(BookingRecord, sitting.booking_id) if sitting.booking_id else None
+    if booking is not None and open_interruption(session, booking.session_id) is not None:
+        raise SittingRuleError("the room is paused for an emergency: wait for the invigilator")
+    return sitting
 
 
 def _started_event(now: datetime, base_seconds: int, extra_percent: int) -> Event:

@@ -24,6 +24,7 @@ from testengine.domain.items import ItemType
 from testengine.domain.sittings import Event, Kind, SittingRuleError, Status
 from testengine.services import delivery, invigilation
 from testengine.services.accounts import actor_of, add_staff
+from testengine.services.assembly import Assembler, Eligibility
 from testengine.services.console import RoomRow, RoomView, room_view
 from testengine.services.demo import ReadySession, create_ready_session, ensure_centre
 from testengine.services.errors import Forbidden, InvalidInput, NotFound
@@ -32,7 +33,7 @@ from testengine.services.runtime import Runtime
 from testengine.storage.centres import find_staff
 from testengine.storage.incidents import incidents_of
 from testengine.storage.sitting_events import aware, load_event_records, load_events
-from testengine.storage.tables import AuditRecord, IncidentRecord, ResponseRecord, ResultRecord
+from testengine.storage.tables import AuditRecord, FormRecord, IncidentRecord, ResponseRecord, ResultRecord
 
 # create_ready_session books the session for the minute it is made: 09:30 in November, when
 # London is on GMT, so this is also the session's published start.
@@ -787,3 +788,43 @@ def test_time_no_server_was_running_is_given_back_to_running_tests_and_logged(ru
     assert [e.reason for e in room.events(0, Kind.TIME_ADDED)] == ["server unavailable from 09:40:00 to 09:42:30 UTC: 150 s added"]
     # A second process starting now finds a fresh heartbeat: nothing is added twice.
     assert credit_outage(runtime.engine, START + minutes(12, 31)) is None
+
+
+class _Meanwhile(Assembler):
+    """An assembler that, while it solves, lets something else happen first (as another request
+    or the invigilator could, now that no transaction is open during the solve)."""
+
+    def __init__(self, assembler: Assembler, meanwhile) -> None:
+        super().__init__(assembler.catalogue)
+        self.meanwhile = meanwhile
+
+    def choose(self, package, seed, eligibility=Eligibility()):
+        happen, self.meanwhile = self.meanwhile, None
+        if happen:
+            happen()
+        return super().choose(package, seed, eligibility)
+
+
+def forms_stored(runtime) -> int:
+    with Session(runtime.engine) as session:
+        return len(session.exec(select(FormRecord)).all())
+
+
+def test_what_happens_while_a_form_is_solved_is_checked_again_before_the_start_is_written(runtime):
+    """Start solves outside any transaction: a second Start of the same sitting finishing first,
+    or an emergency pause called meanwhile, is seen before anything is written."""
+    room = open_room(runtime, candidates=2)
+    first = room.seat(0, START)
+    invigilation.unlock(runtime.engine, room.invigilator, room.session_id, [room.sitting_ids[0]], START)
+    twice = _Meanwhile(runtime.assembler, lambda: delivery.start_test(runtime.engine, runtime.assembler, first, START, "", random.Random(2)))
+    with pytest.raises(SittingRuleError):
+        delivery.start_test(runtime.engine, twice, first, START, "", random.Random(1))
+    assert forms_stored(runtime) == 1 and room.remaining(0, START) == BASE
+
+    waiting = room.seat(1, START)
+    invigilation.unlock(runtime.engine, room.invigilator, room.session_id, [room.sitting_ids[1]], START)
+    alarm = _Meanwhile(runtime.assembler, lambda: invigilation.pause_all(
+        runtime.engine, room.invigilator, room.session_id, Category.EMERGENCY_EVACUATION, "fire alarm", START))
+    with pytest.raises(SittingRuleError, match="paused for an emergency"):
+        delivery.start_test(runtime.engine, alarm, waiting, START + minutes(1), "", random.Random(3))
+    assert forms_stored(runtime) == 1
