@@ -42,7 +42,7 @@ from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_d
 from testengine.services.invigilation import unlock
 from testengine.services.runtime import open_runtime
 from testengine.settings import Settings
-from tests.benchmarks.load import SERVER_MS, Candidate, collector_paused, answers_for, free_port, gather_limited, percentile, steady_saves
+from tests.benchmarks.load import FAILURES, SERVER_MS, Candidate, collector_paused, answers_for, free_port, gather_limited, percentile, steady_saves
 from tests.web.keys import sitting_of
 
 KEY = "scale-benchmark-key"
@@ -77,8 +77,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the server behind {url} did not start")
 
 
-def serve(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serve(command: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """The server's output goes to `log` (--logs), or nowhere."""
+    output = log.open("ab") if log else subprocess.DEVNULL
+    return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -101,8 +103,9 @@ async def start_burst(candidates: list[Candidate], window: float) -> tuple[list[
         try:
             await candidate.start()
             latencies.append((time.perf_counter() - began) * 1000)
-        except Exception:
+        except Exception as error:
             errors += 1
+            FAILURES[f"start: {type(error).__name__}: {str(error)[:100]}"] += 1
 
     await asyncio.gather(*(press(c) for c in candidates))
     return latencies, errors
@@ -162,7 +165,8 @@ def run_config(config: str, args: argparse.Namespace, folder: Path, postgres) ->
     figures = Figures(config)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    engine_server = serve([sys.executable, "-m", "testengine", "serve", "--port", str(port), "--workers", str(workers), "--quiet"], env)
+    logs = args.logs / f"{config.replace(':', '-')}-engine.log" if args.logs else None
+    engine_server = serve([sys.executable, "-m", "testengine", "serve", "--port", str(port), "--workers", str(workers), "--quiet"], env, logs)
     try:
         wait_ready(base + "/", engine_server)
         asyncio.run(_engine_phases(args, base, keycodes, sessions, runtime, centre, figures))
@@ -239,6 +243,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=5.0)
     parser.add_argument("--start-window", type=float, default=30.0)
     parser.add_argument("--saturate", type=float, default=10.0)
+    parser.add_argument("--logs", type=Path, help="a folder for each engine's output (warnings and errors); none if not given")
     args = parser.parse_args()
     if not 1 <= args.candidates <= 3000 or not 1 <= args.seconds <= 300 or not 1 <= args.saturate <= 60:
         parser.error("at most 3,000 candidates, 300 s steady and 60 s saturation: the run is bounded")
@@ -255,6 +260,9 @@ def main() -> None:
             for config in configs:
                 results.append(run_config(config, args, Path(folder), postgres))
                 print(row(results[-1]), flush=True)
+                if FAILURES:
+                    print(f"{'':<16}errors by kind: {dict(FAILURES)}", flush=True)
+                    FAILURES.clear()
         finally:
             if postgres is not None:
                 postgres.stop()
