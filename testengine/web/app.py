@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from testengine.services.delivery import record_check_ins, save_answers, submit_overdue
 from testengine.services.outages import beat, credit_outage
-from testengine.services.runtime import Runtime, open_runtime
+from testengine.services.runtime import Runtime, open_runtime, saves_engine
 from testengine.settings import Settings, signing_keys
 from testengine.web import accounts, analysis, api, authoring, candidate, console, staff
 from testengine.web.answer_queue import AnswerQueue
@@ -99,6 +99,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = runtime or open_runtime(settings)
         engine = opened.engine
+        saving = saves_engine(engine)
         app.state.ctx = AppContext(
             settings=settings,
             engine=engine,
@@ -109,7 +110,7 @@ def create_app(
             templates=templates,
             clock=clock,
             rng=rng or random.SystemRandom(),
-            answers=AnswerQueue(functools.partial(save_answers, engine, grace_seconds=opened.policy.answer_grace_seconds)),
+            answers=AnswerQueue(functools.partial(save_answers, saving, grace_seconds=opened.policy.answer_grace_seconds)),
             check_ins=CheckIns(functools.partial(record_check_ins, engine)),
         )
         # Everything loaded so far (the banks, the solver models) lives as long as the server:
@@ -131,6 +132,8 @@ def create_app(
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            if saving is not engine:
+                saving.dispose()
             if runtime is None:
                 engine.dispose()
 

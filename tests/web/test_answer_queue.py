@@ -104,3 +104,34 @@ def test_one_transaction_checks_each_save_against_its_own_sitting(site):
     with Session(site.runtime.engine) as session:
         stored = session.exec(select(ResponseRecord)).all()
     assert [(r.position, r.sequence) for r in stored] == [(position, 3)]
+
+
+def test_saves_meeting_dead_database_connections_are_acknowledged_and_kept(site):
+    """On PostgreSQL the saves have a pool of their own whose connections are not tested before
+    use (services.runtime.saves_engine). When the database drops every connection (a restart, a
+    failover), the next saves meet dead ones: each is tried again on a new connection, so the
+    candidate sees them acknowledged and nothing is lost; the pages' pool tests its connections."""
+    import pytest
+    from sqlalchemy import text
+
+    from tests.web.conftest import player_token
+    from tests.web.test_candidate_test import save
+
+    if site.runtime.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no connections to drop")
+    _, _, candidate, keycode, page = ready_and_started(site)
+    token = player_token(page.text)
+    items = form_items(site.runtime.engine, keycode)
+    (first, item_1), (second, item_2) = items[0], items[1]
+    assert save(candidate, token, first, right_answer(item_1), 1).status_code == 200  # the saves' pool is open
+    with site.runtime.engine.connect() as connection:
+        dropped = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()
+    assert dropped and dropped >= 1
+    reply = save(candidate, token, second, right_answer(item_2), 2)
+    assert reply.status_code == 200, reply.text
+    assert candidate.get(f"/candidate/question/{second}").status_code == 200
+    with Session(site.runtime.engine) as session:
+        kept = session.exec(select(ResponseRecord).where(ResponseRecord.sitting_id == sitting_of(site.runtime.engine, keycode).id)).all()
+    assert {r.position for r in kept} == {first, second}
