@@ -26,9 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from testengine.domain.centres import Actor, Role
-from testengine.services.passwords import password_problems
 from testengine.domain.text import control_character_problem
 from testengine.services.errors import Forbidden, InvalidInput
+from testengine.services.passwords import password_problems
 from testengine.storage.centres import audit, failed_logins_since, find_staff, record_failed_login
 from testengine.storage.sitting_events import aware
 from testengine.storage.tables import StaffRecord

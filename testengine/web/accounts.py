@@ -9,9 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from testengine.domain.centres import Actor, Role
-from testengine.services.passwords import MIN_LENGTH
 from testengine.services import accounts, staff
 from testengine.services.errors import Forbidden, InvalidInput
+from testengine.services.passwords import MIN_LENGTH
 from testengine.web.context import checked_form, client_address, context
 from testengine.web.cookies import STAFF
 from testengine.web.staff import render_staff, staff_page

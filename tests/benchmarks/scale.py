@@ -42,7 +42,17 @@ from testengine.services.demo import DEMO_CENTRE, create_ready_session, ensure_d
 from testengine.services.invigilation import unlock
 from testengine.services.runtime import open_runtime
 from testengine.settings import Settings
-from tests.benchmarks.load import FAILURES, SERVER_MS, Candidate, collector_paused, answers_for, free_port, gather_limited, percentile, steady_saves
+from tests.benchmarks.load import (
+    FAILURES,
+    SERVER_MS,
+    Candidate,
+    answers_for,
+    collector_paused,
+    free_port,
+    gather_limited,
+    percentile,
+    steady_saves,
+)
 from tests.web.keys import sitting_of
 
 KEY = "scale-benchmark-key"
