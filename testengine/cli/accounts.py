@@ -42,22 +42,22 @@ def staff() -> None:
 @click.option("--name", "display_name", required=True, help="The person's name.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--centre", "centre_code", help="The centre's code (administrators and invigilators only).")
-@click.password_option("--password", prompt="First password", help="Asked for if not given.")
 @click.pass_obj
 @handles_errors
-def staff_add(settings: Settings, username: str, display_name: str, role: str, centre_code: str | None, password: str) -> None:
-    """Open an account; the person can change the password once signed in."""
+def staff_add(settings: Settings, username: str, display_name: str, role: str, centre_code: str | None) -> None:
+    """Open an account (the first password is asked for twice); the person can change it once signed in."""
+    password = _ask_password("First password")
     added = operators.add_account(open_runtime(settings).engine, username, display_name, role, password, centre_code, now())
     click.echo(f"account {added.username} ({added.role.label}) opened")
 
 
 @staff.command("password")
 @click.argument("username")
-@click.password_option("--password", prompt="New password", help="Asked for if not given.")
 @click.pass_obj
 @handles_errors
-def staff_password(settings: Settings, username: str, password: str) -> None:
-    """Set a new password for an account (and sign it out everywhere)."""
+def staff_password(settings: Settings, username: str) -> None:
+    """Set a new password for an account (asked for twice) and sign it out everywhere."""
+    password = _ask_password("New password")
     operators.reset_password(open_runtime(settings).engine, username, password, now())
     click.echo(f"new password set for {username.strip().lower()}; it is signed out everywhere")
 
@@ -72,3 +72,8 @@ def staff_list(settings: Settings, as_json: bool) -> None:
     emit([asdict(line) for line in lines], as_json, lambda rows: "\n".join(
         f"{r['username']:<24} {r['role']:<14} {r['centre'] or '-':<8} {'open' if r['active'] else 'closed':<7} {r['display_name']}"
         for r in rows) or "no accounts")
+
+
+def _ask_password(prompt: str) -> str:
+    """Typed twice, not echoed; asked again until the two agree."""
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
