@@ -1,15 +1,18 @@
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from testengine.domain.problems import DataError
 from testengine.services.assembly import Assembler, AssemblyError, assemble_form, eligibility_for, store_form
 from testengine.services.catalogue import Catalogue, UnitPackage
+from testengine.storage.database import make_engine
 from testengine.storage.forms import load_form
-from testengine.storage.item_versions import load_versions
+from testengine.storage.item_versions import keep_versions, load_versions
 from testengine.storage.sittings import add_candidate, add_sitting, find_candidate
 from testengine.storage.tables import ItemVersionRecord
 
@@ -90,40 +93,40 @@ def test_an_item_changed_without_a_new_version_is_refused(engine, small_assemble
     assert seeds_tried < 50
 
 
-def test_two_processes_freezing_the_same_new_item_version_at_once_both_succeed(runtime):
-    """With several server processes, two candidates' forms may put an item version on a form
-    for the first time in the same instant; both transactions must succeed and store it once."""
-    import threading
-    from datetime import UTC, datetime
-
-    from sqlmodel import Session, select
-
-    from testengine.storage.database import make_engine
-    from testengine.storage.item_versions import keep_versions
-    from testengine.storage.tables import ItemVersionRecord
-
-    item = runtime.catalogue.unit(5).bank.items[0]
+def freeze_at_once(runtime, orders, prepare=lambda engine: None, first=lambda: None) -> list[BaseException]:
+    """keep_versions of each list of items in its own transaction on its own engine (as each
+    server process has), all in threads at once; `prepare` is given each engine before, and
+    `first` runs inside each transaction before it stores anything. The failures."""
     url = runtime.engine.url.render_as_string(hide_password=False)
-    engines = [make_engine(url) for _ in range(4)]
-    gate = threading.Barrier(4)
+    engines = [make_engine(url) for _ in orders]
     failures: list[BaseException] = []
 
-    def freeze(engine) -> None:
+    def freeze(engine, items) -> None:
         try:
             with Session(engine) as session, session.begin():
-                gate.wait(timeout=10)
-                keep_versions(session, [item], datetime(2026, 11, 23, tzinfo=UTC))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+                first()
+                keep_versions(session, items, datetime(2026, 11, 23, tzinfo=UTC))
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
             failures.append(exc)
 
-    threads = [threading.Thread(target=freeze, args=(e,)) for e in engines]
+    for engine in engines:
+        prepare(engine)
+    threads = [threading.Thread(target=freeze, args=(engine, items)) for engine, items in zip(engines, orders)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
     for engine in engines:
         engine.dispose()
-    assert failures == []
+    return failures
+
+
+def test_two_processes_freezing_the_same_new_item_version_at_once_both_succeed(runtime):
+    """With several server processes, two candidates' forms may put an item version on a form
+    for the first time in the same instant; both transactions must succeed and store it once."""
+    item = runtime.catalogue.unit(5).bank.items[0]
+    gate = threading.Barrier(4)
+    assert freeze_at_once(runtime, [[item]] * 4, first=lambda: gate.wait(timeout=10)) == []
     with Session(runtime.engine) as session:
         assert len(session.exec(select(ItemVersionRecord).where(ItemVersionRecord.item_id == item.id)).all()) == 1
 
@@ -148,21 +151,10 @@ def test_two_starts_storing_the_same_new_versions_in_opposite_orders_do_not_dead
     in opposite orders each held one row the other wanted (a deadlock, which PostgreSQL breaks
     by failing one Start): the scale benchmark found it. Each transaction here waits, after its
     first insert, for the other's first insert (or 2 s, when the other is blocked behind it)."""
-    import threading
-    from datetime import UTC, datetime
-
-    from sqlalchemy import event
-
-    from testengine.storage.database import make_engine
-    from testengine.storage.item_versions import keep_versions
-
     if runtime.engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer: its transactions never hold rows against each other")
     first, second = runtime.catalogue.unit(5).bank.items[:2]
-    url = runtime.engine.url.render_as_string(hide_password=False)
-    engines = [make_engine(url) for _ in range(2)]
     both_inserted = threading.Barrier(2)
-    failures: list[BaseException] = []
 
     def pause_after_first_insert(engine) -> None:
         done = threading.local()
@@ -176,24 +168,7 @@ def test_two_starts_storing_the_same_new_versions_in_opposite_orders_do_not_dead
                 except threading.BrokenBarrierError:
                     pass  # the other is waiting for a row this one holds: carry on
 
-    def freeze(engine, items) -> None:
-        try:
-            with Session(engine) as session, session.begin():
-                keep_versions(session, items, datetime(2026, 11, 23, tzinfo=UTC))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
-
-    for engine in engines:
-        pause_after_first_insert(engine)
-    threads = [threading.Thread(target=freeze, args=(engines[0], [first, second])),
-               threading.Thread(target=freeze, args=(engines[1], [second, first]))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    for engine in engines:
-        engine.dispose()
-    assert failures == []
+    assert freeze_at_once(runtime, [[first, second], [second, first]], prepare=pause_after_first_insert) == []
     with Session(runtime.engine) as session:
         stored = session.exec(select(ItemVersionRecord).where(col(ItemVersionRecord.item_id).in_([first.id, second.id]))).all()
     assert len(stored) == 2
